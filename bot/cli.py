@@ -1,0 +1,705 @@
+"""The ``govbot`` console: every governance action, for operators and scripts.
+
+Global options (``--db``, ``--charters``, ``--json``, ``--now``, ``--as``) may stand before or after
+the command. Exit codes: 0 done, 1 refused by the governance rules (with the reason), 2 bad usage.
+Imports are lazy so that a console call costs little more than starting Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.store import Store, UnitOfWork
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+DEFAULT_DB = "govbot.db"
+
+
+class UsageError(Exception):
+    """Bad usage of the console (exit 2)."""
+
+
+@dataclass
+class Answer:
+    """What a command prints: a sentence for people and an object for ``--json``."""
+
+    text: str
+    data: Any = None
+    code: int = EXIT_OK
+
+
+def default_charters() -> Path:
+    """The bundled example charters, next to the packages."""
+    return Path(__file__).resolve().parent.parent / "charters"
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def _globals(*, top: bool) -> argparse.ArgumentParser:
+    """Global options; on subcommands their defaults are suppressed so either position works."""
+    parser = argparse.ArgumentParser(add_help=False)
+    default = (lambda value: value) if top else (lambda _value: argparse.SUPPRESS)
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--db", default=default(os.environ.get("GOVBOT_DB", DEFAULT_DB)), help="SQLite file or URL"
+    )
+    group.add_argument("--charters", default=default(None), help="charters directory")
+    group.add_argument(
+        "--json", action="store_true", default=default(False), help="machine-readable output"
+    )
+    group.add_argument("--now", default=default(None), help="act at this ISO 8601 time")
+    group.add_argument(
+        "--as", dest="actor", default=default(None), metavar="HANDLE", help="the person acting"
+    )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    shared = _globals(top=False)
+    parser = argparse.ArgumentParser(
+        prog="govbot",
+        description="Governance for open-source foundations: groups, RFCs, votes, elections.",
+        parents=[_globals(top=True)],
+    )
+    areas = parser.add_subparsers(dest="area", metavar="COMMAND", required=True)
+
+    def command(
+        sub: Any, name: str, handler: Callable[..., Answer], help_: str, **kw: Any
+    ) -> argparse.ArgumentParser:
+        leaf: argparse.ArgumentParser = sub.add_parser(name, parents=[shared], help=help_, **kw)
+        leaf.set_defaults(handler=handler)
+        return leaf
+
+    def area(name: str, help_: str) -> Any:
+        node = areas.add_parser(name, help=help_)
+        return node.add_subparsers(dest="command", metavar="ACTION", required=True)
+
+    command(areas, "check", cmd_check, "validate every charter file and report all problems")
+    command(areas, "tick", cmd_tick, "close every vote and election that is due")
+
+    charters = area("charters", "charter tools")
+    command(charters, "schema", cmd_schema, "print the JSON Schema of charter front matter")
+
+    db = area("db", "database tools")
+    command(db, "upgrade", cmd_db_upgrade, "apply database migrations")
+
+    people = area("people", "the person registry")
+    add = command(people, "add", cmd_people_add, "register a person (admins)")
+    add.add_argument("handle")
+    add.add_argument("--name", required=True)
+    add.add_argument("--github")
+    add.add_argument("--discord-id")
+    command(people, "list", cmd_people_list, "list registered people")
+    link = command(people, "link", cmd_people_link, "link a GitHub login or Discord id")
+    link.add_argument("handle")
+    link.add_argument("--github")
+    link.add_argument("--discord-id")
+
+    wg = area("wg", "working groups and committees")
+    command(wg, "list", cmd_wg_list, "list groups")
+    command(wg, "show", cmd_wg_show, "show a group and its roster").add_argument("slug")
+    command(wg, "join", cmd_wg_join, "join a group (or ask to)").add_argument("slug")
+    leave = command(wg, "leave", cmd_wg_leave, "leave a group, or remove someone (chairs)")
+    leave.add_argument("slug")
+    leave.add_argument("--person", help="someone else to remove (chairs)")
+    approve = command(wg, "approve", cmd_wg_approve, "approve a pending join request (chairs)")
+    approve.add_argument("slug")
+    approve.add_argument("handle")
+    role = command(wg, "role", cmd_wg_role, "set a role: chair, member, observer, emeritus")
+    role.add_argument("slug")
+    role.add_argument("handle")
+    role.add_argument("role")
+
+    rfc = area("rfc", "proposals")
+    propose = command(rfc, "propose", cmd_rfc_propose, "propose an RFC")
+    propose.add_argument("--group", required=True)
+    propose.add_argument("--title", required=True)
+    body = propose.add_mutually_exclusive_group(required=True)
+    body.add_argument("--body")
+    body.add_argument("--body-file", type=Path)
+    listing = command(rfc, "list", cmd_rfc_list, "list RFCs")
+    listing.add_argument("--group")
+    listing.add_argument("--status")
+    command(rfc, "show", cmd_rfc_show, "show an RFC").add_argument("rfc")
+    command(rfc, "withdraw", cmd_rfc_withdraw, "withdraw your RFC").add_argument("rfc")
+    concern = command(rfc, "concern", cmd_rfc_concern, "raise a blocking concern")
+    concern.add_argument("rfc")
+    concern.add_argument("text")
+    resolve = command(rfc, "resolve", cmd_rfc_resolve, "resolve (or, as chair, override) a concern")
+    resolve.add_argument("rfc")
+    resolve.add_argument("concern_id", type=int)
+    resolve.add_argument("--reason")
+
+    vote = area("vote", "votes on RFCs")
+    opening = command(vote, "open", cmd_vote_open, "open the vote on an RFC (chairs)")
+    opening.add_argument("rfc")
+    opening.add_argument("--policy", default="default")
+    cast = command(vote, "cast", cmd_vote_cast, "cast or change your ballot")
+    cast.add_argument("rfc")
+    cast.add_argument("choice", help="yes, no or abstain")
+    command(vote, "status", cmd_vote_status, "show a vote").add_argument("rfc")
+    cancel = command(vote, "cancel", cmd_vote_cancel, "cancel a vote (chairs)")
+    cancel.add_argument("rfc")
+    cancel.add_argument("--reason", required=True)
+
+    election = area("election", "ranked elections (Schulze)")
+    start = command(election, "open", cmd_election_open, "open an election (chairs)")
+    start.add_argument("--group", required=True)
+    start.add_argument("--seats", type=int, required=True)
+    start.add_argument("--candidates", required=True, help="handles, comma-separated")
+    start.add_argument("--title")
+    start.add_argument("--policy")
+    ranking = command(election, "rank", cmd_election_rank, "rank candidates: a,b=c,d")
+    ranking.add_argument("election")
+    ranking.add_argument("ranking")
+    command(election, "status", cmd_election_status, "show an election").add_argument("election")
+    stop = command(election, "cancel", cmd_election_cancel, "cancel an election (chairs)")
+    stop.add_argument("election")
+    stop.add_argument("--reason", required=True)
+
+    ledger = area("ledger", "the hash-chained record of every change")
+    command(ledger, "verify", cmd_ledger_verify, "recompute the chain")
+    tail = command(ledger, "tail", cmd_ledger_tail, "show the latest entries")
+    tail.add_argument("-n", type=int, default=10)
+    return parser
+
+
+# --- context ---------------------------------------------------------------------------------
+
+
+class Console:
+    """One invocation: parsed options, the time, and the record opened on first use."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.charters = Path(args.charters) if args.charters else default_charters()
+        self.now = self._now(args.now)
+        self._store: Store | None = None
+
+    @staticmethod
+    def _now(text: str | None) -> datetime:
+        from governance.clock import parse_instant, utcnow
+
+        if text is None:
+            return utcnow()
+        try:
+            return parse_instant(text)
+        except ValueError:
+            raise UsageError(
+                f"--now '{text[:40]}' is not an ISO 8601 time; write it like 2027-01-04T10:00:00Z."
+            ) from None
+
+    @property
+    def actor(self) -> str:
+        """The person acting; commands a person performs need ``--as``."""
+        if not self.args.actor:
+            raise UsageError("This command is performed by a person: add --as HANDLE.")
+        return str(self.args.actor)
+
+    def store(self) -> Store:
+        """Open the record, apply changed charters and close whatever fell due."""
+        if self._store is None:
+            from bot import wiring
+            from governance.store import Store
+
+            store = Store.open(self.args.db)
+            wiring.sync_charters(store, self.charters, self.now)
+            wiring.catch_up(store, self.now)
+            self._store = store
+        return self._store
+
+    def write(self, service: Callable[..., Any], command: Any, *, actor: str | None = None) -> Any:
+        """Run one service in one write transaction."""
+        with self.store().write() as uow:
+            return service(uow, actor or self.actor, self.now, command)
+
+    def read(self, query: Callable[[UnitOfWork], Any]) -> Any:
+        """Run a read-only query."""
+        with self.store().read() as uow:
+            return query(uow)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_check(c: Console) -> Answer:
+    """Validate the charters; every problem at once, with file and line."""
+    from governance import charters
+
+    problems = charters.check(c.charters)
+    if problems:
+        lines = [str(p) for p in problems]
+        text = "\n".join(lines) + f"\n{len(problems)} problem(s) in {c.charters}."
+        return Answer(text, {"ok": False, "problems": lines}, EXIT_REFUSED)
+    loaded = charters.load(c.charters)
+    text = (
+        f"{c.charters}: foundation '{loaded.foundation.name}', {len(loaded.people)} people, "
+        f"{len(loaded.groups)} groups ({', '.join(sorted(loaded.groups))}); all valid."
+    )
+    return Answer(text, {"ok": True, "groups": sorted(loaded.groups), "people": len(loaded.people)})
+
+
+def cmd_schema(c: Console) -> Answer:
+    """The JSON Schema of charter front matter, for editors."""
+    from governance import charters
+
+    schema = charters.schema()
+    return Answer(json.dumps(schema, indent=2, sort_keys=True), schema)
+
+
+def cmd_db_upgrade(c: Console) -> Answer:
+    """Create or migrate the database."""
+    from governance.store import HEAD_REVISION, Store, database_url, upgrade
+
+    store = Store(database_url(c.args.db), migrate=False)
+    ran = upgrade(store.engine)
+    text = f"Database {c.args.db} is at schema {HEAD_REVISION}" + (
+        " (migrated)." if ran else " (already current)."
+    )
+    return Answer(text, {"revision": HEAD_REVISION, "migrated": ran})
+
+
+def cmd_tick(c: Console) -> Answer:
+    """Close whatever is due at ``--now``."""
+    from bot import wiring
+    from governance.store import Store
+
+    store = Store.open(c.args.db)
+    wiring.sync_charters(store, c.charters, c.now)
+    closed = wiring.catch_up(store, c.now)
+    c._store = store
+    text = "Closed: " + "; ".join(closed) if closed else "Nothing was due."
+    return Answer(text, {"closed": closed})
+
+
+def cmd_people_add(c: Console) -> Answer:
+    """Register a person."""
+    from governance.services import groups
+
+    view = c.write(
+        groups.add_person,
+        groups.AddPerson(c.args.handle, c.args.name, c.args.github, c.args.discord_id),
+    )
+    return Answer(f"Registered {view.handle} ({view.name}).", view.__dict__)
+
+
+def cmd_people_link(c: Console) -> Answer:
+    """Link accounts to a person."""
+    from governance.services import groups
+
+    view = c.write(
+        groups.link_person, groups.LinkPerson(c.args.handle, c.args.github, c.args.discord_id)
+    )
+    return Answer(
+        f"Linked {view.handle}: GitHub {view.github or '-'}, Discord {view.discord_id or '-'}.",
+        view.__dict__,
+    )
+
+
+def cmd_people_list(c: Console) -> Answer:
+    """Everyone registered."""
+    from governance.services import groups
+
+    people = c.read(groups.list_people)
+    lines = [f"{p.handle:<16} {p.name:<28} github:{p.github or '-'}" for p in people]
+    return Answer("\n".join(lines) or "Nobody is registered yet.", [p.__dict__ for p in people])
+
+
+def cmd_wg_list(c: Console) -> Answer:
+    """Every group with its size."""
+    from governance.services import groups
+
+    views = c.read(groups.list_groups)
+    lines = [
+        f"{g.slug:<12} {g.kind:<14} {g.membership:<9} {len(g.roster):>3} people  {g.name}"
+        for g in views
+    ]
+    return Answer("\n".join(lines), [g.to_json() for g in views])
+
+
+def cmd_wg_show(c: Console) -> Answer:
+    """A group and its roster."""
+    from governance.services import groups
+
+    view = c.read(lambda uow: groups.show_group(uow, c.args.slug))
+    lines = [f"{view.name} ({view.slug}), {view.kind}, membership {view.membership}"]
+    lines += [f"  {m.role:<9} {m.handle:<16} since {m.since}" for m in view.roster]
+    if view.pending:
+        lines.append("  pending: " + ", ".join(view.pending))
+    return Answer("\n".join(lines), view.to_json())
+
+
+def _membership_text(result: Any, done: str) -> str:
+    if result.pending:
+        return (
+            f"{result.handle} asked to join {result.group}; a chair must approve "
+            f"(`wg approve {result.group} {result.handle}`)."
+        )
+    return f"{result.handle} {done} {result.group}" + (
+        f" as {result.role}." if result.role else "."
+    )
+
+
+def cmd_wg_join(c: Console) -> Answer:
+    """Join or ask to join."""
+    from governance.services import groups
+
+    result = c.write(groups.join_group, groups.JoinGroup(c.args.slug))
+    return Answer(_membership_text(result, "joined"), result.__dict__)
+
+
+def cmd_wg_leave(c: Console) -> Answer:
+    """Leave or remove."""
+    from governance.services import groups
+
+    result = c.write(groups.leave_group, groups.LeaveGroup(c.args.slug, c.args.person))
+    return Answer(_membership_text(result, "left"), result.__dict__)
+
+
+def cmd_wg_approve(c: Console) -> Answer:
+    """Approve a join request."""
+    from governance.services import groups
+
+    result = c.write(groups.approve_join, groups.ApproveJoin(c.args.slug, c.args.handle))
+    return Answer(_membership_text(result, "joined"), result.__dict__)
+
+
+def cmd_wg_role(c: Console) -> Answer:
+    """Set a role."""
+    from governance.services import groups
+
+    result = c.write(groups.set_role, groups.SetRole(c.args.slug, c.args.handle, c.args.role))
+    return Answer(f"{result.handle} is now {result.role} of {result.group}.", result.__dict__)
+
+
+def cmd_rfc_propose(c: Console) -> Answer:
+    """Propose an RFC."""
+    from governance.services import rfcs
+
+    body = c.args.body
+    if c.args.body_file is not None:
+        try:
+            body = c.args.body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"Cannot read --body-file {c.args.body_file}: {error}.") from None
+    ref = c.write(rfcs.propose_rfc, rfcs.ProposeRfc(c.args.group, c.args.title, body))
+    return Answer(f"Proposed {ref.rfc} in {c.args.group}; it is open for discussion.", ref.__dict__)
+
+
+def cmd_rfc_list(c: Console) -> Answer:
+    """List RFCs."""
+    from governance.services import rfcs
+
+    rows = c.read(lambda uow: rfcs.list_rfcs(uow, c.args.group, c.args.status))
+    lines = [f"{r['rfc']}  {r['status']:<10} {r['group']:<10} {r['title']}" for r in rows]
+    return Answer("\n".join(lines) or "No RFCs yet.", rows)
+
+
+def cmd_rfc_show(c: Console) -> Answer:
+    """Show an RFC."""
+    from governance.services import rfcs
+
+    view = c.read(lambda uow: rfcs.show_rfc(uow, c.args.rfc, c.now))
+    lines = [f"{view.rfc}: {view.title}", f"group {view.group}, by {view.author}, {view.status}"]
+    lines += ["", view.body, ""]
+    for concern in view.concerns:
+        lines.append(
+            f"concern {concern.concern_id} by {concern.author} ({concern.state}): {concern.text}"
+        )
+    if view.vote is not None:
+        lines.append(_vote_text(view.vote))
+    return Answer("\n".join(lines), view.to_json())
+
+
+def cmd_rfc_withdraw(c: Console) -> Answer:
+    """Withdraw an RFC."""
+    from governance.services import rfcs
+
+    ref = c.write(rfcs.withdraw_rfc, rfcs.WithdrawRfc(c.args.rfc))
+    return Answer(f"{ref.rfc} is withdrawn.", ref.__dict__)
+
+
+def cmd_rfc_concern(c: Console) -> Answer:
+    """Raise a concern."""
+    from governance.services import rfcs
+
+    result = c.write(rfcs.raise_concern, rfcs.RaiseConcern(c.args.rfc, c.args.text))
+    paused = " The vote is paused until it is resolved." if result.vote_state == "paused" else ""
+    return Answer(
+        f"Concern {result.concern_id} raised on {result.rfc}.{paused} Its author resolves it with "
+        f"`rfc resolve {result.rfc} {result.concern_id}`.",
+        result.__dict__,
+    )
+
+
+def cmd_rfc_resolve(c: Console) -> Answer:
+    """Resolve or override a concern."""
+    from governance.services import rfcs
+
+    result = c.write(
+        rfcs.resolve_concern, rfcs.ResolveConcern(c.args.rfc, c.args.concern_id, c.args.reason)
+    )
+    resumed = (
+        f" The vote resumes and closes at {result.closes_at}."
+        if result.vote_state == "open" and result.closes_at
+        else ""
+    )
+    return Answer(
+        f"Concern {result.concern_id} on {result.rfc} is {result.state}.{resumed}", result.__dict__
+    )
+
+
+def _vote_text(status: Any) -> str:
+    head = f"Vote on {status.rfc}: {status.state}"
+    if status.outcome:
+        head += f", {status.outcome}"
+    counts = (
+        f"yes {status.yes}, no {status.no}, abstain {status.abstain} of {status.electorate} electors"
+        f" (quorum {status.quorum_needed}: {'met' if status.quorum_met else 'not met'})"
+    )
+    if status.non_binding:
+        counts += f"; {status.non_binding} non-binding"
+    when = ""
+    if status.state == "open":
+        when = f"; closes at {status.closes_at}"
+    elif status.state == "paused":
+        when = "; paused by a concern, the clock is stopped"
+    elif status.closed_at:
+        when = f"; closed at {status.closed_at}"
+    reason = f" Reason: {status.reason}" if status.reason else ""
+    return f"{head}. {counts}{when}. Policy {status.policy_name}: {status.policy}.{reason}"
+
+
+def _status_json(status: Any) -> dict[str, Any]:
+    return status.to_json() | {"electorate": status.electorate}
+
+
+def cmd_vote_open(c: Console) -> Answer:
+    """Open a vote."""
+    from governance.services import rfcs
+
+    status = c.write(rfcs.open_vote, rfcs.OpenVote(c.args.rfc, c.args.policy))
+    return Answer(_vote_text(status), _status_json(status))
+
+
+def cmd_vote_cast(c: Console) -> Answer:
+    """Cast a ballot."""
+    from governance.services import rfcs
+
+    result = c.write(rfcs.cast_ballot, rfcs.CastBallot(c.args.rfc, c.args.choice))
+    if not result.changed:
+        text = f"{result.handle} already voted {result.choice} on {result.rfc}; nothing changed."
+    elif result.binding:
+        text = f"Recorded {result.handle}'s {result.choice} on {result.rfc}."
+    else:
+        text = (
+            f"Recorded {result.handle}'s {result.choice} on {result.rfc} as non-binding: "
+            f"{result.handle} is not in this vote's electorate, so it is shown apart and not counted."
+        )
+    if result.receipt:
+        text += f" Your receipt: {result.receipt} (keep it to check your ballot)."
+    text += "\n" + _vote_text(result.status)
+    data = {
+        "rfc": result.rfc,
+        "handle": result.handle,
+        "choice": result.choice,
+        "binding": result.binding,
+        "changed": result.changed,
+        "receipt": result.receipt,
+        "status": _status_json(result.status),
+    }
+    return Answer(text, data)
+
+
+def cmd_vote_status(c: Console) -> Answer:
+    """Show a vote."""
+    from governance.services import rfcs
+
+    status = c.read(lambda uow: rfcs.vote_status(uow, c.args.rfc, c.now))
+    return Answer(_vote_text(status), _status_json(status))
+
+
+def cmd_vote_cancel(c: Console) -> Answer:
+    """Cancel a vote."""
+    from governance.services import rfcs
+
+    status = c.write(rfcs.cancel_vote, rfcs.CancelVote(c.args.rfc, c.args.reason))
+    return Answer(
+        _vote_text(status) + f" {status.rfc} is back in discussion.", _status_json(status)
+    )
+
+
+def _election_text(status: Any) -> str:
+    lines = [
+        f"{status.election} ({status.group}): {status.title}; {status.seats} seat(s); "
+        f"{status.state}" + (f", {status.outcome}" if status.outcome else ""),
+        f"  candidates: {', '.join(status.candidates)}",
+        f"  ballots {status.ballots} of {status.electorate} electors (quorum {status.quorum_needed}:"
+        f" {'met' if status.quorum_met else 'not met'})"
+        + (f"; {status.non_binding} non-binding" if status.non_binding else ""),
+        "  ranking: " + " > ".join("=".join(t) for t in status.tiers),
+    ]
+    if status.winners:
+        lines.append("  winners: " + ", ".join(status.winners))
+    if status.tied:
+        lines.append(
+            "  tied for the last seat(s), for the chair to settle: " + ", ".join(status.tied)
+        )
+    if status.state == "open":
+        lines.append(f"  closes at {status.closes_at}")
+    return "\n".join(lines)
+
+
+def cmd_election_open(c: Console) -> Answer:
+    """Open an election."""
+    from governance.services import elections
+
+    candidates = tuple(h.strip() for h in c.args.candidates.split(",") if h.strip())
+    status = c.write(
+        elections.open_election,
+        elections.OpenElection(c.args.group, c.args.seats, candidates, c.args.title, c.args.policy),
+    )
+    return Answer(_election_text(status), status.to_json())
+
+
+def cmd_election_rank(c: Console) -> Answer:
+    """Rank candidates."""
+    from governance.services import elections
+
+    status = c.write(elections.rank, elections.RankCandidates(c.args.election, c.args.ranking))
+    return Answer(f"Ranking recorded.\n{_election_text(status)}", status.to_json())
+
+
+def cmd_election_status(c: Console) -> Answer:
+    """Show an election."""
+    from governance.services import elections
+
+    status = c.read(lambda uow: elections.election_status(uow, c.args.election))
+    return Answer(_election_text(status), status.to_json())
+
+
+def cmd_election_cancel(c: Console) -> Answer:
+    """Cancel an election."""
+    from governance.services import elections
+
+    status = c.write(
+        elections.cancel_election, elections.CancelElection(c.args.election, c.args.reason)
+    )
+    return Answer(_election_text(status), status.to_json())
+
+
+def cmd_ledger_verify(c: Console) -> Answer:
+    """Recompute the hash chain."""
+    from governance import ledger
+    from governance.store import Store, ledger_entries
+
+    store = Store.open(c.args.db)
+    with store.read() as uow:
+        result = ledger.verify(ledger_entries(uow.session))
+    data = {
+        "ok": result.ok,
+        "entries": result.entries,
+        "head": result.head,
+        "broken_at": result.broken_at,
+        "problem": result.problem,
+    }
+    if result.ok:
+        return Answer(f"Ledger intact: {result.entries} entries, head {result.head}.", data)
+    return Answer(
+        f"Ledger broken at entry {result.broken_at}: {result.problem}. "
+        f"The {result.entries} entries before it check out (last good hash {result.head}).",
+        data,
+        EXIT_REFUSED,
+    )
+
+
+def cmd_ledger_tail(c: Console) -> Answer:
+    """The latest ledger entries."""
+    from governance.clock import iso
+    from governance.store import ledger_entries
+
+    entries = c.read(lambda uow: list(ledger_entries(uow.session)))[-max(c.args.n, 0) :]
+
+    rows = [
+        {
+            "seq": e.seq,
+            "at": iso(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "subject": e.subject,
+            "payload": json.loads(e.payload),
+            "hash": e.hash,
+        }
+        for e in entries
+    ]
+    lines = [
+        f"{r['seq']:>6} {r['at']} {r['actor']:<12} {r['action']:<22} {r['subject']}" for r in rows
+    ]
+    return Answer("\n".join(lines) or "The ledger is empty.", rows)
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def run(argv: Sequence[str] | None = None) -> tuple[int, str, str]:
+    """Run one console command; returns (exit code, stdout, stderr) without touching sys."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse already printed the usage error
+        return int(exit_.code or 0), "", ""
+    as_json = bool(args.json)
+    try:
+        console = Console(args)
+        answer = args.handler(console)
+    except UsageError as error:
+        return EXIT_USAGE, _error_json(as_json, "usage", str(error)), f"govbot: {error}\n"
+    except Exception as error:  # typed errors become messages; anything else propagates
+        return _refusal(error, as_json)
+    out = json.dumps(answer.data, indent=2, sort_keys=True, default=str) if as_json else answer.text
+    return answer.code, out + "\n", ""
+
+
+def _error_json(as_json: bool, code: str, message: str) -> str:
+    if not as_json:
+        return ""
+    return json.dumps({"error": code, "message": message}) + "\n"
+
+
+def _refusal(error: Exception, as_json: bool) -> tuple[int, str, str]:
+    from governance.charters import CharterError
+    from governance.errors import GovernanceError, InvalidInput
+
+    if isinstance(error, CharterError):
+        problems = "\n".join(str(p) for p in error.problems)
+        message = f"The charters do not validate; fix them (see `govbot check`):\n{problems}"
+        return EXIT_REFUSED, _error_json(as_json, "charters", message), f"govbot: {message}\n"
+    if isinstance(error, GovernanceError):
+        code = EXIT_USAGE if isinstance(error, InvalidInput) else EXIT_REFUSED
+        return code, _error_json(as_json, error.code, error.message), f"govbot: {error.message}\n"
+    raise error
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point."""
+    code, out, err = run(argv)
+    if out:
+        sys.stdout.write(out)
+    if err:
+        sys.stderr.write(err)
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Wiring shared by the console and the service: open the record, sync the charters, catch up."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from governance.store import Store
+
+
+def charters_digest(directory: Path) -> str:
+    """A hash of every charter file's name and bytes: cheap to compute, so unchanged charters are
+    detected without parsing them.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*")):
+        if path.suffix in (".md", ".yaml", ".yml") and path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def stored_digest(store: Store) -> str | None:
+    """The digest of the charters last applied to this database."""
+    from sqlmodel import select
+
+    from governance.model import Foundation
+
+    with store.read() as uow:
+        row = uow.session.exec(select(Foundation.charters_digest)).first()
+    return row
+
+
+def sync_charters(store: Store, directory: Path, now: datetime) -> bool:
+    """Apply changed charters (raising ``CharterError`` when they do not validate); True if applied."""
+    digest = charters_digest(directory)
+    if stored_digest(store) == digest:
+        return False
+    from governance import charters
+    from governance.services import common, groups
+
+    loaded = charters.load(directory)
+    with store.write() as uow:
+        return groups.sync_charters(uow, common.SYSTEM, now, loaded, digest).changed
+
+
+def catch_up(store: Store, now: datetime) -> list[str]:
+    """Run ``tick(now)`` so whatever fell due while nobody was looking is closed first."""
+    from governance.services import ticks
+
+    with store.write() as uow:
+        report = ticks.tick(uow, now)
+    return [f"{v['rfc']}: {v['outcome']}" for v in report.closed_votes] + [
+        f"{e['election']}: {e['outcome']}" for e in report.closed_elections
+    ]

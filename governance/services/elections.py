@@ -1,0 +1,367 @@
+"""Elections: ranked ballots for a number of seats, counted with the Schulze method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from governance import policy as policies
+from governance import rules
+from governance.clock import as_utc, iso
+from governance.errors import Conflict, InvalidInput, VoteClosed
+from governance.model import Election, Group, Person, RankedBallot, VoteState
+from governance.services import common
+from governance.store import UnitOfWork
+
+ELECTED = "elected"
+TIE = "tie"
+LIVE = (VoteState.OPEN, VoteState.PAUSED)
+
+
+@dataclass(frozen=True)
+class OpenElection:
+    """A chair opens an election for ``seats`` among ``candidates`` (handles)."""
+
+    group: str
+    seats: int
+    candidates: tuple[str, ...]
+    title: str | None = None
+    policy: str | None = None
+
+
+@dataclass(frozen=True)
+class RankCandidates:
+    """A ranked ballot: tiers best first, written ``a,b=c,d`` (``=`` ties)."""
+
+    election: str
+    ranking: str
+
+
+@dataclass(frozen=True)
+class CancelElection:
+    """A chair cancels an election with a reason."""
+
+    election: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ElectionStatus:
+    """An election as front ends report it."""
+
+    election: str
+    group: str
+    title: str
+    seats: int
+    candidates: list[str]
+    state: str
+    outcome: str | None
+    policy_name: str
+    electorate: int
+    ballots: int
+    non_binding: int
+    quorum_needed: int
+    quorum_met: bool
+    opened_at: str | None
+    closes_at: str | None
+    closed_at: str | None
+    ranking: list[str]
+    tiers: list[list[str]]
+    winners: list[str]
+    tied: list[str]
+    pairwise: dict[str, dict[str, int]]
+    reason: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form (the console's ``--json``)."""
+        return dict(self.__dict__)
+
+
+def parse_ranking(text: str, candidates: list[str]) -> list[list[str]]:
+    """``a,b=c,d`` -> [[a], [b, c], [d]]; every name must be a candidate, once."""
+    tiers: list[list[str]] = []
+    seen: set[str] = set()
+    for part in text.split(","):
+        tier = [name.strip() for name in part.split("=")]
+        if any(not name for name in tier):
+            raise InvalidInput(
+                f"The ranking '{text[:80]}' has an empty place; write handles separated by "
+                "commas, with = between tied ones, like 'ada,bo=cy,di'."
+            )
+        for name in tier:
+            if name not in candidates:
+                raise InvalidInput(
+                    f"'{name[:40]}' is not a candidate; the candidates are {', '.join(candidates)}."
+                )
+            if name in seen:
+                raise InvalidInput(
+                    f"'{name}' appears twice in the ranking; name each candidate once."
+                )
+            seen.add(name)
+        tiers.append(sorted(tier))
+    return tiers
+
+
+def open_election(
+    uow: UnitOfWork, actor: str, now: datetime, command: OpenElection
+) -> ElectionStatus:
+    """A chair opens an election; the electorate and policy are frozen now."""
+    uow.check_time(now)
+    group_ = common.group(uow, command.group)
+    who = common.person(uow, actor)
+    common.require_chair(uow, group_, who, "open elections")
+    candidates = [common.check_handle(c) for c in command.candidates]
+    if not candidates:
+        raise InvalidInput("An election needs candidates; give their handles, like ada,bo,cy.")
+    if len(set(candidates)) != len(candidates):
+        raise InvalidInput("A candidate is listed twice; name each candidate once.")
+    for handle in candidates:
+        common.person(uow, handle)
+    if not 1 <= command.seats <= len(candidates):
+        raise InvalidInput(
+            f"{command.seats} seats for {len(candidates)} candidates cannot work; "
+            f"choose between 1 and {len(candidates)} seats."
+        )
+    title = common.clean_text(
+        command.title or f"{group_.name} election", "title", limit=common.TITLE_MAX, multiline=False
+    )
+    settings = common.foundation(uow)
+    known = {**(settings.policies if settings else {}), **(group_.charter.get("policies") or {})}
+    name = command.policy or ("election" if "election" in known else "default")
+    try:
+        frozen = policies.resolve(
+            name, settings.policies if settings else {}, group_.charter.get("policies") or {}
+        )
+    except (policies.UnknownPolicy, policies.InvalidPolicy) as unknown:
+        raise InvalidInput(str(unknown)) from unknown
+    electors = common.electorate(uow, group_, frozen.voters)
+    if not electors:
+        raise Conflict(f"{group_.slug} has nobody with a vote; add members before an election.")
+    assert group_.id is not None and who.id is not None
+    election = Election(
+        number=common.next_number(uow, Election.number),
+        group_id=group_.id,
+        title=title,
+        seats=command.seats,
+        candidates=candidates,
+        policy_name=name,
+        policy=policies.policy_to_dict(frozen),
+        electorate=electors,
+        opened_at=now,
+        opened_by_id=who.id,
+        closes_at=now + frozen.duration,
+    )
+    uow.session.add(election)
+    uow.session.flush()
+    label = common.election_label(election.number)
+    uow.record(
+        now,
+        actor,
+        "election.opened",
+        label,
+        {
+            "group": group_.slug,
+            "title": title,
+            "seats": command.seats,
+            "candidates": candidates,
+            "policy_name": name,
+            "policy": election.policy,
+            "electorate": electors,
+            "closes_at": iso(election.closes_at),
+        },
+    )
+    uow.commit()
+    return election_view(uow, election)
+
+
+def _rankings(uow: UnitOfWork, election: Election) -> list[tuple[RankedBallot, str]]:
+    rows = uow.session.exec(
+        select(RankedBallot, Person.handle)
+        .join(Person, col(Person.id) == col(RankedBallot.person_id))
+        .where(RankedBallot.election_id == election.id)
+        .order_by(col(RankedBallot.id))
+    ).all()
+    return [(b, h) for b, h in rows]
+
+
+def _due(election: Election, now: datetime) -> bool:
+    return election.state == VoteState.OPEN and common.after(now, election.closes_at)
+
+
+def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) -> ElectionStatus:
+    """Cast or change a ranked ballot; a person outside the electorate is recorded as non-binding."""
+    uow.check_time(now)
+    election = common.election(uow, command.election)
+    label = common.election_label(election.number)
+    who = common.person(uow, actor)
+    if _due(election, now):
+        close_election(uow, election, now, at=election.closes_at)
+        uow.commit()
+    if election.state not in LIVE:
+        raise VoteClosed(f"{label} is {election.state}; rankings are no longer accepted.")
+    tiers = parse_ranking(command.ranking, election.candidates)
+    binding = who.handle in election.electorate
+    assert election.id is not None and who.id is not None
+    ballot = uow.session.exec(
+        select(RankedBallot).where(
+            RankedBallot.election_id == election.id, RankedBallot.person_id == who.id
+        )
+    ).first()
+    previous = None if ballot is None else ballot.ranking
+    if ballot is None:
+        ballot = RankedBallot(
+            election_id=election.id, person_id=who.id, binding=binding, ranking=tiers
+        )
+    ballot.ranking, ballot.cast_at = tiers, now
+    uow.session.add(ballot)
+    uow.session.flush()
+    uow.record(
+        now,
+        actor,
+        "election.ranked",
+        label,
+        {"ranking": tiers, "binding": binding, "changed_from": previous},
+    )
+    frozen = policies.policy_from_dict(election.policy)
+    voted = {h for b, h in _rankings(uow, election) if b.binding}
+    if (
+        frozen.close_early
+        and set(election.electorate) <= voted
+        and now >= election.opened_at + frozen.min_duration
+    ):
+        close_election(uow, election, now, at=now)
+    uow.commit()
+    return election_view(uow, election)
+
+
+def cancel_election(
+    uow: UnitOfWork, actor: str, now: datetime, command: CancelElection
+) -> ElectionStatus:
+    """A chair cancels an open election, with a reason on the record."""
+    uow.check_time(now)
+    reason = common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
+    election = common.election(uow, command.election)
+    group_ = uow.session.get(Group, election.group_id)
+    assert group_ is not None
+    common.require_chair(uow, group_, common.person(uow, actor), "cancel elections")
+    if election.state not in LIVE:
+        raise Conflict(f"{common.election_label(election.number)} is {election.state} already.")
+    election.state = VoteState.CANCELLED
+    election.outcome = "cancelled"
+    election.reason = reason
+    election.closed_at = now
+    election.closes_at = None
+    uow.session.add(election)
+    uow.record(
+        now, actor, "election.cancelled", common.election_label(election.number), {"reason": reason}
+    )
+    uow.commit()
+    return election_view(uow, election)
+
+
+def _count(
+    election: Election, rows: list[tuple[RankedBallot, str]]
+) -> tuple[rules.SchulzeResult, rules.Tally]:
+    frozen = policies.policy_from_dict(election.policy)
+    binding = [b.ranking for b, _ in rows if b.binding]
+    result = rules.schulze(election.candidates, binding, election.seats)
+    # Quorum is counted like a vote's: every binding ranking is participation.
+    participation = {h: rules.Choice.ABSTAIN for b, h in rows if b.binding}
+    participation.update({h: rules.Choice.ABSTAIN for b, h in rows if not b.binding})
+    tally = rules.tally(frozen, election.electorate, participation)
+    return result, tally
+
+
+def close_election(
+    uow: UnitOfWork, election: Election, now: datetime, *, at: datetime | None
+) -> None:
+    """Count the binding rankings and record winners, a tie for the chair, or no quorum."""
+    result, tally = _count(election, _rankings(uow, election))
+    if not tally.quorum_met:
+        outcome = rules.Outcome.NO_QUORUM.value
+    else:
+        outcome = TIE if result.tied else ELECTED
+    election.state = VoteState.CLOSED
+    election.outcome = outcome
+    election.closed_at = at or now
+    election.result = {
+        "ranking": [list(t) for t in result.ranking],
+        "winners": list(result.winners) if outcome != rules.Outcome.NO_QUORUM else [],
+        "tied": list(result.tied),
+        "ballots": tally.participation,
+        "non_binding": tally.non_binding,
+        "quorum_needed": tally.quorum_needed,
+        "quorum_met": tally.quorum_met,
+    }
+    uow.session.add(election)
+    uow.record(
+        now,
+        common.SYSTEM,
+        "election.closed",
+        common.election_label(election.number),
+        {"outcome": outcome, "closed_at": iso(election.closed_at), **election.result},
+    )
+
+
+def election_view(uow: UnitOfWork, election: Election) -> ElectionStatus:
+    """Status with the current (or final) Schulze ranking and the pairwise table."""
+    group_ = uow.session.get(Group, election.group_id)
+    assert group_ is not None
+    rows = _rankings(uow, election)
+    result, tally = _count(election, rows)
+    closed = election.state == VoteState.CLOSED and election.result is not None
+    final = election.result or {}
+    pairwise = {
+        a: {b: result.pairwise[(a, b)] for b in election.candidates if b != a}
+        for a in election.candidates
+    }
+    return ElectionStatus(
+        election=common.election_label(election.number),
+        group=group_.slug,
+        title=election.title,
+        seats=election.seats,
+        candidates=list(election.candidates),
+        state=election.state,
+        outcome=election.outcome,
+        policy_name=election.policy_name,
+        electorate=len(election.electorate),
+        ballots=tally.participation,
+        non_binding=tally.non_binding,
+        quorum_needed=tally.quorum_needed,
+        quorum_met=tally.quorum_met,
+        opened_at=iso(election.opened_at),
+        closes_at=iso(election.closes_at),
+        closed_at=iso(election.closed_at),
+        ranking=[h for tier in result.ranking for h in tier],
+        tiers=[list(t) for t in result.ranking],
+        winners=list(final.get("winners", [])) if closed else [],
+        tied=list(final.get("tied", [])) if closed else [],
+        pairwise=pairwise,
+        reason=election.reason,
+    )
+
+
+def election_status(uow: UnitOfWork, ref: str) -> ElectionStatus:
+    """The election's status by its number."""
+    return election_view(uow, common.election(uow, ref))
+
+
+def due_elections(uow: UnitOfWork, now: datetime) -> list[tuple[Election, datetime]]:
+    """Open elections to close now: past the deadline, or all electors ranked after min_duration."""
+    due: list[tuple[Election, datetime]] = []
+    for election in uow.session.exec(select(Election).where(Election.state == VoteState.OPEN)):
+        if _due(election, now):
+            assert election.closes_at is not None
+            due.append((election, election.closes_at))
+            continue
+        frozen = policies.policy_from_dict(election.policy)
+        earliest = election.opened_at + frozen.min_duration
+        rows = _rankings(uow, election)
+        voted = {h for b, h in rows if b.binding}
+        if frozen.close_early and now >= earliest and set(election.electorate) <= voted:
+            last = max((as_utc(b.cast_at) for b, _ in rows if b.binding), default=earliest)
+            due.append((election, max(earliest, last)))
+    return due

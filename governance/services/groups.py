@@ -1,0 +1,579 @@
+"""People, groups and memberships: the registry, charter syncs, joins, approvals, leaves and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+
+from governance.clock import iso
+from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from governance.model import (
+    CharterRevision,
+    Foundation,
+    Group,
+    JoinRequest,
+    JoinState,
+    Membership,
+    Person,
+    Role,
+)
+from governance.services import common
+from governance.store import UnitOfWork
+
+if TYPE_CHECKING:
+    from governance.charters import Charters
+
+ROLES = tuple(r.value for r in Role)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddPerson:
+    """Register someone new."""
+
+    handle: str
+    name: str
+    github: str | None = None
+    discord_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkPerson:
+    """Attach a GitHub login or a Discord id to a registered person."""
+
+    handle: str
+    github: str | None = None
+    discord_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person as front ends show them."""
+
+    handle: str
+    name: str
+    github: str | None
+    discord_id: str | None
+
+    @classmethod
+    def of(cls, who: Person) -> PersonView:
+        """Build from the table row."""
+        return cls(who.handle, who.name, who.github, who.discord_id)
+
+
+def _check_accounts(
+    uow: UnitOfWork, github: str | None, discord_id: str | None, me: int | None
+) -> None:
+    if github is not None:
+        other = uow.session.exec(
+            select(Person).where(col(Person.github).ilike(github), col(Person.id) != me)
+        ).first()
+        if other is not None:
+            raise Conflict(
+                f"The GitHub login '{github}' is already linked to {other.handle}; "
+                "unlink it there first."
+            )
+    if discord_id is not None:
+        if not discord_id.isdigit() or not 17 <= len(discord_id) <= 20:
+            raise InvalidInput(
+                f"'{discord_id[:40]}' is not a Discord user id; it is a number of 17 to 20 digits "
+                "(Developer Mode, right-click the user, Copy User ID)."
+            )
+        other = uow.session.exec(
+            select(Person).where(Person.discord_id == discord_id, col(Person.id) != me)
+        ).first()
+        if other is not None:
+            raise Conflict(f"That Discord id is already linked to {other.handle}.")
+
+
+def add_person(uow: UnitOfWork, actor: str, now: datetime, command: AddPerson) -> PersonView:
+    """Foundation admins register people (the charters' people.yaml registers the founders)."""
+    uow.check_time(now)
+    if not common.is_admin(uow, actor):
+        raise PermissionDenied(
+            f"Only a foundation admin may register people; {actor} is not one. "
+            "Ask an admin, or add the person to charters/people.yaml."
+        )
+    handle = common.check_handle(command.handle)
+    name = common.clean_text(command.name, "name", limit=100, multiline=False)
+    if uow.session.exec(select(Person).where(Person.handle == handle)).first() is not None:
+        raise Conflict(f"The handle '{handle}' is already registered; choose another.")
+    _check_accounts(uow, command.github, command.discord_id, None)
+    who = Person(
+        handle=handle,
+        name=name,
+        github=command.github,
+        discord_id=command.discord_id,
+        created_at=now,
+    )
+    uow.session.add(who)
+    uow.record(now, actor, "person.added", handle, {"name": name, "github": command.github})
+    uow.commit()
+    return PersonView.of(who)
+
+
+def link_person(uow: UnitOfWork, actor: str, now: datetime, command: LinkPerson) -> PersonView:
+    """People link their own accounts; admins may link anyone's."""
+    uow.check_time(now)
+    who = common.person(uow, command.handle)
+    if actor != who.handle and not common.is_admin(uow, actor):
+        raise PermissionDenied(
+            f"{actor} may link only their own accounts, not {who.handle}'s; ask an admin."
+        )
+    if command.github is None and command.discord_id is None:
+        raise InvalidInput("Nothing to link: give a GitHub login, a Discord id, or both.")
+    _check_accounts(uow, command.github, command.discord_id, who.id)
+    if command.github is not None:
+        who.github = command.github
+    if command.discord_id is not None:
+        who.discord_id = command.discord_id
+    uow.session.add(who)
+    uow.record(
+        now,
+        actor,
+        "person.linked",
+        who.handle,
+        {"github": command.github, "discord_id": command.discord_id},
+    )
+    uow.commit()
+    return PersonView.of(who)
+
+
+def list_people(uow: UnitOfWork) -> list[PersonView]:
+    """Everyone registered, by handle."""
+    return [PersonView.of(p) for p in uow.session.exec(select(Person).order_by(Person.handle))]
+
+
+# --- charters --------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What a charter sync changed."""
+
+    digest: str
+    changed: bool = False
+    people_added: list[str] = field(default_factory=list)
+    people_updated: list[str] = field(default_factory=list)
+    groups_founded: list[str] = field(default_factory=list)
+    groups_revised: list[str] = field(default_factory=list)
+    roster_changes: list[dict[str, str]] = field(default_factory=list)
+
+
+def _file_roster(front: Any) -> dict[str, list[str]]:
+    return {
+        Role.CHAIR: sorted(front.chairs),
+        Role.MEMBER: sorted(front.members),
+        Role.OBSERVER: sorted(front.observers),
+        Role.EMERITUS: sorted(getattr(front, "emeritus", []) or []),
+    }
+
+
+def _role_by_person(roster: dict[str, list[str]]) -> dict[str, str]:
+    return {handle: role for role, handles in roster.items() for handle in handles}
+
+
+def sync_charters(
+    uow: UnitOfWork, actor: str, now: datetime, charters: Charters, digest: str
+) -> SyncReport:
+    """Apply the charters: the registry, foundation settings, and each changed charter's roster diff.
+
+    A revised charter is applied as the difference from the previous revision of the same file,
+    so joins and leaves made through the bot are not undone by an unrelated edit.
+    """
+    uow.check_time(now)
+    report = SyncReport(digest=digest)
+    settings = common.foundation(uow)
+    if settings is not None and settings.charters_digest == digest:
+        return report
+    if settings is None:
+        settings = Foundation(name=charters.foundation.name, synced_at=now)
+    settings.name = charters.foundation.name
+    settings.admins = list(charters.foundation.admins)
+    dumped = charters.foundation.model_dump(mode="json", by_alias=True, exclude_none=True)
+    settings.policies = dumped.get("policies", {})
+    settings.labels = dumped.get("labels", {})
+    settings.docs = dumped.get("docs", {})
+    settings.charters_digest = digest
+    settings.synced_at = now
+    uow.session.add(settings)
+    _sync_people(uow, now, charters, report)
+    uow.session.flush()
+    for slug, charter in sorted(charters.groups.items()):
+        _sync_group(uow, now, slug, charter, report)
+    report.changed = True
+    uow.record(
+        now,
+        actor,
+        "charters.synced",
+        "charters",
+        {
+            "digest": digest,
+            "people_added": report.people_added,
+            "people_updated": report.people_updated,
+            "groups_founded": report.groups_founded,
+            "groups_revised": report.groups_revised,
+            "roster_changes": report.roster_changes,
+        },
+    )
+    uow.commit()
+    return report
+
+
+def _sync_people(uow: UnitOfWork, now: datetime, charters: Charters, report: SyncReport) -> None:
+    existing = {p.handle: p for p in uow.session.exec(select(Person))}
+    for entry in charters.people:
+        who = existing.get(entry.handle)
+        if who is None:
+            uow.session.add(
+                Person(
+                    handle=entry.handle,
+                    name=entry.name,
+                    github=entry.github,
+                    discord_id=entry.discord_id,
+                    created_at=now,
+                )
+            )
+            report.people_added.append(entry.handle)
+        elif (who.name, who.github, who.discord_id) != (entry.name, entry.github, entry.discord_id):
+            who.name, who.github, who.discord_id = entry.name, entry.github, entry.discord_id
+            uow.session.add(who)
+            report.people_updated.append(entry.handle)
+
+
+def _sync_group(
+    uow: UnitOfWork, now: datetime, slug: str, charter: Any, report: SyncReport
+) -> None:
+    front = charter.front
+    found = uow.session.exec(select(Group).where(Group.slug == slug)).first()
+    if found is not None and found.charter_sha256 == charter.sha256:
+        return
+    previous: dict[str, list[str]] = {}
+    if found is None:
+        found = Group(
+            slug=slug,
+            name=front.name,
+            kind=front.kind,
+            membership_policy=front.membership,
+            created_at=now,
+            updated_at=now,
+        )
+        report.groups_founded.append(slug)
+    else:
+        last = uow.session.exec(
+            select(CharterRevision)
+            .where(CharterRevision.group_id == found.id)
+            .order_by(col(CharterRevision.id).desc())
+        ).first()
+        previous = last.roster if last is not None else {}
+        report.groups_revised.append(slug)
+    found.name = front.name
+    found.kind = front.kind
+    found.membership_policy = front.membership
+    found.charter = front.model_dump(mode="json", by_alias=True, exclude_none=True)
+    found.body = charter.body
+    found.charter_path = str(charter.path.name)
+    found.charter_sha256 = charter.sha256
+    found.updated_at = now
+    uow.session.add(found)
+    uow.session.flush()
+    assert found.id is not None
+    new = _file_roster(front)
+    _apply_roster_diff(uow, now, found, _role_by_person(previous), _role_by_person(new), report)
+    uow.session.add(
+        CharterRevision(group_id=found.id, sha256=charter.sha256, roster=new, applied_at=now)
+    )
+
+
+def _apply_roster_diff(
+    uow: UnitOfWork,
+    now: datetime,
+    group_: Group,
+    before: dict[str, str],
+    after: dict[str, str],
+    report: SyncReport,
+) -> None:
+    assert group_.id is not None
+    for handle in sorted(set(before) | set(after)):
+        old, new = before.get(handle), after.get(handle)
+        if old == new:
+            continue
+        who = common.person(uow, handle)
+        assert who.id is not None
+        current = common.current_membership(uow, group_.id, who.id)
+        if new is None:
+            if current is not None and current.role == old:
+                current.until = now
+                uow.session.add(current)
+                report.roster_changes.append(
+                    {"group": group_.slug, "person": handle, "left": old or ""}
+                )
+            continue
+        if current is not None and current.role == new:
+            continue
+        if current is not None:
+            current.until = now
+            uow.session.add(current)
+        uow.session.add(Membership(group_id=group_.id, person_id=who.id, role=new, since=now))
+        report.roster_changes.append({"group": group_.slug, "person": handle, "role": new})
+
+
+# --- memberships -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinGroup:
+    """Ask to join a group (immediately when its membership is open)."""
+
+    group: str
+
+
+@dataclass(frozen=True)
+class ApproveJoin:
+    """A chair approves a pending request."""
+
+    group: str
+    handle: str
+
+
+@dataclass(frozen=True)
+class LeaveGroup:
+    """Leave a group, or (a chair) remove someone from it."""
+
+    group: str
+    handle: str | None = None
+
+
+@dataclass(frozen=True)
+class SetRole:
+    """A chair changes someone's role (``emeritus`` makes them emeritus)."""
+
+    group: str
+    handle: str
+    role: str
+
+
+@dataclass(frozen=True)
+class MembershipResult:
+    """What a membership change did, for the front end's answer."""
+
+    group: str
+    handle: str
+    role: str | None
+    pending: bool = False
+
+
+def _start(uow: UnitOfWork, now: datetime, group_: Group, who: Person, role: str) -> None:
+    assert group_.id is not None and who.id is not None
+    current = common.current_membership(uow, group_.id, who.id)
+    if current is not None:
+        current.until = now
+        uow.session.add(current)
+    uow.session.add(Membership(group_id=group_.id, person_id=who.id, role=role, since=now))
+
+
+def _pending(uow: UnitOfWork, group_: Group, who: Person) -> JoinRequest | None:
+    return uow.session.exec(
+        select(JoinRequest).where(
+            JoinRequest.group_id == group_.id,
+            JoinRequest.person_id == who.id,
+            JoinRequest.state == JoinState.PENDING,
+        )
+    ).first()
+
+
+def join_group(uow: UnitOfWork, actor: str, now: datetime, command: JoinGroup) -> MembershipResult:
+    """Join an open group at once, or file a request a chair of an approval group must approve."""
+    uow.check_time(now)
+    group_ = common.group(uow, command.group)
+    who = common.person(uow, actor)
+    role = common.role_of(uow, group_, who)
+    if role in (Role.CHAIR, Role.MEMBER):
+        raise Conflict(f"{who.handle} is already a {role} of {group_.slug}; nothing to do.")
+    if group_.membership_policy == "open":
+        _start(uow, now, group_, who, Role.MEMBER)
+        uow.record(
+            now, actor, "group.joined", group_.slug, {"person": who.handle, "role": "member"}
+        )
+        uow.commit()
+        return MembershipResult(group_.slug, who.handle, Role.MEMBER)
+    if _pending(uow, group_, who) is not None:
+        raise Conflict(
+            f"{who.handle} already asked to join {group_.slug}; a chair has yet to approve it."
+        )
+    assert group_.id is not None and who.id is not None
+    uow.session.add(JoinRequest(group_id=group_.id, person_id=who.id, requested_at=now))
+    uow.record(now, actor, "group.join-requested", group_.slug, {"person": who.handle})
+    uow.commit()
+    return MembershipResult(group_.slug, who.handle, None, pending=True)
+
+
+def approve_join(
+    uow: UnitOfWork, actor: str, now: datetime, command: ApproveJoin
+) -> MembershipResult:
+    """A chair (or admin) approves a pending request; the person becomes a member."""
+    uow.check_time(now)
+    group_ = common.group(uow, command.group)
+    chair = common.person(uow, actor)
+    common.require_chair(uow, group_, chair, "approve members")
+    who = common.person(uow, command.handle)
+    request = _pending(uow, group_, who)
+    if request is None:
+        raise NotFound(
+            f"{who.handle} has no pending request to join {group_.slug}; they can ask with `wg join`."
+        )
+    request.state = JoinState.APPROVED
+    request.decided_at = now
+    request.decided_by_id = chair.id
+    uow.session.add(request)
+    _start(uow, now, group_, who, Role.MEMBER)
+    uow.record(
+        now, actor, "group.join-approved", group_.slug, {"person": who.handle, "role": "member"}
+    )
+    uow.commit()
+    return MembershipResult(group_.slug, who.handle, Role.MEMBER)
+
+
+def _chairs_left(uow: UnitOfWork, group_: Group, without: Person) -> int:
+    assert group_.id is not None
+    return sum(
+        1 for p, m in common.roster(uow, group_.id) if m.role == Role.CHAIR and p.id != without.id
+    )
+
+
+def leave_group(
+    uow: UnitOfWork, actor: str, now: datetime, command: LeaveGroup
+) -> MembershipResult:
+    """Leave a group yourself; chairs and admins may remove others. The last chair cannot go."""
+    uow.check_time(now)
+    group_ = common.group(uow, command.group)
+    me = common.person(uow, actor)
+    who = me if command.handle is None else common.person(uow, command.handle)
+    if who.id != me.id:
+        common.require_chair(uow, group_, me, f"remove {who.handle}")
+    assert group_.id is not None and who.id is not None
+    current = common.current_membership(uow, group_.id, who.id)
+    if current is None:
+        request = _pending(uow, group_, who)
+        if request is None:
+            raise NotFound(f"{who.handle} is not in {group_.slug}; nothing to leave.")
+        request.state = JoinState.WITHDRAWN
+        request.decided_at = now
+        uow.session.add(request)
+        uow.record(now, actor, "group.join-withdrawn", group_.slug, {"person": who.handle})
+        uow.commit()
+        return MembershipResult(group_.slug, who.handle, None)
+    if current.role == Role.CHAIR and _chairs_left(uow, group_, who) == 0:
+        raise Conflict(
+            f"{who.handle} is the last chair of {group_.slug}; make someone else chair first."
+        )
+    current.until = now
+    uow.session.add(current)
+    uow.record(now, actor, "group.left", group_.slug, {"person": who.handle, "role": current.role})
+    uow.commit()
+    return MembershipResult(group_.slug, who.handle, None)
+
+
+def set_role(uow: UnitOfWork, actor: str, now: datetime, command: SetRole) -> MembershipResult:
+    """Chairs set roles: chair, member, observer, or emeritus for former members."""
+    uow.check_time(now)
+    if command.role not in ROLES:
+        raise InvalidInput(f"'{command.role[:40]}' is not a role; use one of {', '.join(ROLES)}.")
+    group_ = common.group(uow, command.group)
+    me = common.person(uow, actor)
+    common.require_chair(uow, group_, me, "change roles")
+    who = common.person(uow, command.handle)
+    current = common.role_of(uow, group_, who)
+    if current == command.role:
+        raise Conflict(f"{who.handle} is already a {current} of {group_.slug}.")
+    if current == Role.CHAIR and _chairs_left(uow, group_, who) == 0:
+        raise Conflict(
+            f"{who.handle} is the last chair of {group_.slug}; make someone else chair first."
+        )
+    _start(uow, now, group_, who, command.role)
+    uow.record(
+        now,
+        actor,
+        "group.role-set",
+        group_.slug,
+        {"person": who.handle, "role": command.role, "previous": current},
+    )
+    uow.commit()
+    return MembershipResult(group_.slug, who.handle, command.role)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """One line of a roster."""
+
+    handle: str
+    name: str
+    role: str
+    since: str | None
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A group as front ends show it."""
+
+    slug: str
+    name: str
+    kind: str
+    membership: str
+    roster: list[MemberView]
+    pending: list[str]
+    charter: dict[str, Any]
+    body: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form."""
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "kind": self.kind,
+            "membership": self.membership,
+            "roster": [m.__dict__ for m in self.roster],
+            "pending": self.pending,
+        }
+
+
+def show_group(uow: UnitOfWork, slug: str) -> GroupView:
+    """The group with its live roster and pending requests."""
+    group_ = common.group(uow, slug)
+    assert group_.id is not None
+    members = [
+        MemberView(p.handle, p.name, m.role, iso(m.since)) for p, m in common.roster(uow, group_.id)
+    ]
+    order = {r.value: i for i, r in enumerate(Role)}
+    members.sort(key=lambda m: (order.get(m.role, 9), m.handle))
+    pending = uow.session.exec(
+        select(Person.handle)
+        .join(JoinRequest, col(JoinRequest.person_id) == col(Person.id))
+        .where(JoinRequest.group_id == group_.id, JoinRequest.state == JoinState.PENDING)
+        .order_by(Person.handle)
+    ).all()
+    return GroupView(
+        group_.slug,
+        group_.name,
+        group_.kind,
+        group_.membership_policy,
+        members,
+        list(pending),
+        group_.charter,
+        group_.body,
+    )
+
+
+def list_groups(uow: UnitOfWork) -> list[GroupView]:
+    """Every group, by slug."""
+    return [
+        show_group(uow, slug) for slug in uow.session.exec(select(Group.slug).order_by(Group.slug))
+    ]

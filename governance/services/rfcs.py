@@ -1,0 +1,805 @@
+"""RFCs, concerns and votes: propose, withdraw, concern, resolve, open, cast, cancel, close."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from governance import policy as policies
+from governance import rules
+from governance.clock import as_utc, iso
+from governance.errors import (
+    Conflict,
+    InvalidInput,
+    NotEligible,
+    NotFound,
+    PermissionDenied,
+    VoteClosed,
+)
+from governance.model import (
+    Ballot,
+    BallotChange,
+    Concern,
+    ConcernState,
+    Group,
+    Person,
+    Rfc,
+    RfcStatus,
+    Role,
+    Vote,
+    VoteState,
+)
+from governance.services import common
+from governance.store import UnitOfWork
+
+CHOICES = tuple(c.value for c in rules.Choice)
+LIVE = (VoteState.OPEN, VoteState.PAUSED)
+
+
+# --- RFCs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposeRfc:
+    """A new proposal for a group."""
+
+    group: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class WithdrawRfc:
+    """The author takes back an RFC still in discussion."""
+
+    rfc: str
+
+
+@dataclass(frozen=True)
+class RfcRef:
+    """An answer naming an RFC."""
+
+    rfc: str
+    number: int
+    status: str
+
+
+def propose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: ProposeRfc) -> RfcRef:
+    """Members and chairs of a group (and admins) propose RFCs; they are numbered foundation-wide."""
+    uow.check_time(now)
+    title = common.clean_text(command.title, "title", limit=common.TITLE_MAX, multiline=False)
+    body = common.clean_text(command.body, "body", limit=common.BODY_MAX, multiline=True)
+    group_ = common.group(uow, command.group)
+    author = common.person(uow, actor)
+    role = common.role_of(uow, group_, author)
+    if role not in (Role.CHAIR, Role.MEMBER) and not common.is_admin(uow, actor):
+        raise PermissionDenied(
+            f"Only members and chairs of {group_.slug} may propose RFCs there; {actor} is "
+            f"{'a ' + role if role else 'not in the group'}. Join it first with `wg join`."
+        )
+    assert group_.id is not None and author.id is not None
+    number = common.next_number(uow, Rfc.number)
+    rfc = Rfc(
+        number=number,
+        group_id=group_.id,
+        title=title,
+        body=body,
+        author_id=author.id,
+        status=RfcStatus.DISCUSSION,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(rfc)
+    label = common.rfc_label(number)
+    uow.record(now, actor, "rfc.proposed", label, {"group": group_.slug, "title": title})
+    uow.commit()
+    return RfcRef(label, number, rfc.status)
+
+
+def withdraw_rfc(uow: UnitOfWork, actor: str, now: datetime, command: WithdrawRfc) -> RfcRef:
+    """The author (or an admin) withdraws an RFC that is in discussion."""
+    uow.check_time(now)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    who = common.person(uow, actor)
+    if who.id != rfc.author_id and not common.is_admin(uow, actor):
+        raise PermissionDenied(f"Only the author of {label} may withdraw it; {actor} is not.")
+    if rfc.status != RfcStatus.DISCUSSION:
+        hint = (
+            " Ask a chair to cancel the vote first." if rfc.status in ("voting", "paused") else ""
+        )
+        raise Conflict(
+            f"{label} is {rfc.status}; only an RFC in discussion can be withdrawn.{hint}"
+        )
+    rfc.status = RfcStatus.WITHDRAWN
+    rfc.updated_at = now
+    uow.session.add(rfc)
+    uow.record(now, actor, "rfc.withdrawn", label, {})
+    uow.commit()
+    return RfcRef(label, rfc.number, rfc.status)
+
+
+@dataclass(frozen=True)
+class ConcernView:
+    """A concern as shown with its RFC."""
+
+    concern_id: int
+    author: str
+    text: str
+    state: str
+    raised_at: str | None
+    resolved_at: str | None
+    resolved_by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RfcView:
+    """An RFC with its concerns and current vote."""
+
+    rfc: str
+    number: int
+    group: str
+    title: str
+    body: str
+    author: str
+    status: str
+    created_at: str | None
+    concerns: list[ConcernView]
+    vote: VoteStatus | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form."""
+        data = {k: v for k, v in self.__dict__.items() if k not in ("concerns", "vote")}
+        data["concerns"] = [c.__dict__ for c in self.concerns]
+        data["vote"] = None if self.vote is None else self.vote.to_json()
+        return data
+
+
+def _handles(uow: UnitOfWork, ids: set[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = uow.session.exec(select(Person.id, Person.handle).where(col(Person.id).in_(wanted)))
+    return {pid: handle for pid, handle in rows if pid is not None}
+
+
+def show_rfc(uow: UnitOfWork, ref: str, now: datetime) -> RfcView:
+    """The RFC, its concerns and its latest vote."""
+    rfc = common.rfc(uow, ref)
+    group_ = uow.session.get(Group, rfc.group_id)
+    assert group_ is not None
+    concerns = _concerns(uow, rfc)
+    names = _handles(
+        uow,
+        {rfc.author_id} | {c.author_id for c in concerns} | {c.resolved_by_id for c in concerns},
+    )
+    vote = latest_vote(uow, rfc)
+    return RfcView(
+        common.rfc_label(rfc.number),
+        rfc.number,
+        group_.slug,
+        rfc.title,
+        rfc.body,
+        names[rfc.author_id],
+        rfc.status,
+        iso(rfc.created_at),
+        [
+            ConcernView(
+                c.id or 0,
+                names[c.author_id],
+                c.text,
+                c.state,
+                iso(c.raised_at),
+                iso(c.resolved_at),
+                names.get(c.resolved_by_id or 0),
+                c.reason,
+            )
+            for c in concerns
+        ],
+        None if vote is None else vote_view(uow, rfc, vote, now),
+    )
+
+
+def list_rfcs(
+    uow: UnitOfWork, group: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    """RFCs by number, optionally of one group or in one status."""
+    query = select(Rfc, Group.slug).join(Group, col(Group.id) == col(Rfc.group_id))
+    if group is not None:
+        query = query.where(Group.id == common.group(uow, group).id)
+    if status is not None:
+        if status not in tuple(s.value for s in RfcStatus):
+            raise InvalidInput(
+                f"'{status[:40]}' is not an RFC status; use one of "
+                f"{', '.join(s.value for s in RfcStatus)}."
+            )
+        query = query.where(Rfc.status == status)
+    rows = uow.session.exec(query.order_by(Rfc.number)).all()
+    return [
+        {"rfc": common.rfc_label(r.number), "group": slug, "title": r.title, "status": r.status}
+        for r, slug in rows
+    ]
+
+
+# --- concerns --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaiseConcern:
+    """A blocking objection on an RFC."""
+
+    rfc: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ResolveConcern:
+    """Its author resolves a concern; a chair may override it with a reason."""
+
+    rfc: str
+    concern_id: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ConcernResult:
+    """What happened to the concern and to the vote it blocks."""
+
+    rfc: str
+    concern_id: int
+    state: str
+    vote_state: str | None
+    closes_at: str | None
+
+
+def _concerns(uow: UnitOfWork, rfc: Rfc, *, open_only: bool = False) -> list[Concern]:
+    query = select(Concern).where(Concern.rfc_id == rfc.id)
+    if open_only:
+        query = query.where(Concern.state == ConcernState.OPEN)
+    return list(uow.session.exec(query.order_by(col(Concern.id))))
+
+
+def latest_vote(uow: UnitOfWork, rfc: Rfc) -> Vote | None:
+    """The RFC's newest vote, whatever its state."""
+    return uow.session.exec(
+        select(Vote).where(Vote.rfc_id == rfc.id).order_by(col(Vote.id).desc())
+    ).first()
+
+
+def _live_vote(uow: UnitOfWork, rfc: Rfc) -> Vote | None:
+    vote = latest_vote(uow, rfc)
+    return vote if vote is not None and vote.state in LIVE else None
+
+
+def raise_concern(
+    uow: UnitOfWork, actor: str, now: datetime, command: RaiseConcern
+) -> ConcernResult:
+    """Electors raise blocking concerns; an open vote pauses, its clock stopped."""
+    uow.check_time(now)
+    text = common.clean_text(command.text, "concern", limit=common.TEXT_MAX, multiline=True)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    group_ = uow.session.get(Group, rfc.group_id)
+    assert group_ is not None
+    who = common.person(uow, actor)
+    if rfc.status not in (RfcStatus.DISCUSSION, RfcStatus.VOTING, RfcStatus.PAUSED):
+        raise Conflict(
+            f"{label} is {rfc.status}; concerns can be raised only before it is decided."
+        )
+    vote = _live_vote(uow, rfc)
+    if vote is not None and _due(vote, now):
+        close_vote(uow, vote, rfc, now, at=vote.closes_at)
+        uow.commit()
+        raise VoteClosed(
+            f"The vote on {label} closed at {iso(vote.closes_at)}; it is too late to block it."
+        )
+    electors = set(common.electorate(uow, group_, "members"))
+    if vote is not None:
+        electors |= set(vote.electorate)
+    if who.handle not in electors:
+        raise NotEligible(
+            f"Only people with a vote in {group_.slug} may raise blocking concerns; {actor} has none. "
+            "Comment in the discussion instead."
+        )
+    assert rfc.id is not None and who.id is not None
+    concern = Concern(rfc_id=rfc.id, author_id=who.id, text=text, raised_at=now)
+    uow.session.add(concern)
+    uow.session.flush()
+    assert concern.id is not None
+    if vote is not None and vote.state == VoteState.OPEN:
+        _pause(vote, rfc, now)
+        uow.session.add(vote)
+        uow.session.add(rfc)
+    uow.record(
+        now,
+        actor,
+        "concern.raised",
+        label,
+        {"concern_id": concern.id, "text": text, "vote_paused": vote is not None},
+    )
+    uow.commit()
+    return ConcernResult(
+        label,
+        concern.id,
+        concern.state,
+        None if vote is None else vote.state,
+        iso(vote.closes_at) if vote else None,
+    )
+
+
+def _pause(vote: Vote, rfc: Rfc, now: datetime) -> None:
+    assert vote.closes_at is not None
+    vote.remaining_seconds = max(0, int((vote.closes_at - now).total_seconds()))
+    vote.closes_at = None
+    vote.state = VoteState.PAUSED
+    rfc.status = RfcStatus.PAUSED
+    rfc.updated_at = now
+
+
+def _resume(vote: Vote, rfc: Rfc, now: datetime) -> None:
+    frozen = policies.policy_from_dict(vote.policy)
+    left = timedelta(seconds=vote.remaining_seconds or 0)
+    vote.closes_at = now + max(left, frozen.min_duration)
+    vote.remaining_seconds = None
+    vote.state = VoteState.OPEN
+    rfc.status = RfcStatus.VOTING
+    rfc.updated_at = now
+
+
+def resolve_concern(
+    uow: UnitOfWork, actor: str, now: datetime, command: ResolveConcern
+) -> ConcernResult:
+    """The author resolves; a chair overrides with a reason. The last one resumes a paused vote."""
+    uow.check_time(now)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    group_ = uow.session.get(Group, rfc.group_id)
+    assert group_ is not None
+    concern = uow.session.get(Concern, command.concern_id)
+    if concern is None or concern.rfc_id != rfc.id:
+        raise NotFound(
+            f"{label} has no concern {command.concern_id}; `rfc show {label}` lists its concerns."
+        )
+    if concern.state != ConcernState.OPEN:
+        raise Conflict(f"Concern {concern.id} on {label} is already {concern.state}.")
+    who = common.person(uow, actor)
+    if who.id == concern.author_id:
+        concern.state = ConcernState.RESOLVED
+        reason = (
+            None
+            if command.reason is None
+            else common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
+        )
+    else:
+        try:
+            common.require_chair(uow, group_, who, "override someone else's concern")
+        except PermissionDenied as denied:
+            raise PermissionDenied(
+                f"Only the author of concern {concern.id} may resolve it, or a chair of "
+                f"{group_.slug} may override it with a reason; {actor} is neither."
+            ) from denied
+        if not command.reason or not command.reason.strip():
+            raise InvalidInput(
+                "Overriding someone else's concern needs a reason on the record; add --reason."
+            )
+        reason = common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
+        concern.state = ConcernState.OVERRIDDEN
+    concern.resolved_at = now
+    concern.resolved_by_id = who.id
+    concern.reason = reason
+    uow.session.add(concern)
+    uow.session.flush()
+    vote = _live_vote(uow, rfc)
+    if (
+        vote is not None
+        and vote.state == VoteState.PAUSED
+        and not _concerns(uow, rfc, open_only=True)
+    ):
+        _resume(vote, rfc, now)
+        uow.session.add(vote)
+        uow.session.add(rfc)
+    uow.record(
+        now,
+        actor,
+        f"concern.{concern.state}",
+        label,
+        {"concern_id": concern.id, "reason": reason},
+    )
+    uow.commit()
+    return ConcernResult(
+        label,
+        concern.id or 0,
+        concern.state,
+        None if vote is None else vote.state,
+        None if vote is None else iso(vote.closes_at),
+    )
+
+
+# --- votes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenVote:
+    """A chair opens the vote on an RFC under a named policy."""
+
+    rfc: str
+    policy: str = "default"
+
+
+@dataclass(frozen=True)
+class CastBallot:
+    """Cast or change a ballot."""
+
+    rfc: str
+    choice: str
+
+
+@dataclass(frozen=True)
+class CancelVote:
+    """A chair cancels a vote, with a reason; the RFC returns to discussion."""
+
+    rfc: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BallotView:
+    """One ballot as published (not for secret votes)."""
+
+    handle: str
+    choice: str
+    cast_at: str | None
+
+
+@dataclass(frozen=True)
+class VoteStatus:
+    """The state of a vote, as every front end reports it."""
+
+    rfc: str
+    state: str
+    outcome: str | None
+    policy_name: str
+    policy: str
+    secret: bool
+    yes: int
+    no: int
+    abstain: int
+    non_binding: int
+    electorate: int
+    participation: int
+    quorum_needed: int
+    quorum_met: bool
+    opened_at: str | None
+    closes_at: str | None
+    closed_at: str | None
+    reason: str | None
+    electors: list[str]
+    not_voted: list[str]
+    ballots: list[BallotView] = field(default_factory=list)
+    non_binding_ballots: list[BallotView] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form (the console's ``--json``)."""
+        data = dict(self.__dict__)
+        data["ballots"] = [b.__dict__ for b in self.ballots]
+        data["non_binding_ballots"] = [b.__dict__ for b in self.non_binding_ballots]
+        return data
+
+
+@dataclass(frozen=True)
+class BallotResult:
+    """The answer to a cast: binding or not, changed or not, and the vote afterwards."""
+
+    rfc: str
+    handle: str
+    choice: str
+    binding: bool
+    changed: bool
+    receipt: str | None
+    status: VoteStatus
+
+
+def _due(vote: Vote, now: datetime) -> bool:
+    return vote.state == VoteState.OPEN and common.after(now, vote.closes_at)
+
+
+def _ballots(uow: UnitOfWork, vote: Vote) -> list[tuple[Ballot, str]]:
+    rows = uow.session.exec(
+        select(Ballot, Person.handle)
+        .join(Person, col(Person.id) == col(Ballot.person_id))
+        .where(Ballot.vote_id == vote.id)
+        .order_by(col(Ballot.cast_at), col(Ballot.id))
+    ).all()
+    return [(b, h) for b, h in rows]
+
+
+def _choices(rows: list[tuple[Ballot, str]]) -> dict[str, rules.Choice]:
+    """Every ballot by handle; the rules count only the frozen electorate's."""
+    return {handle: rules.Choice(b.choice) for b, handle in rows}
+
+
+def vote_view(uow: UnitOfWork, rfc: Rfc, vote: Vote, now: datetime) -> VoteStatus:
+    """The status of a vote from its frozen policy, electorate and ballots."""
+    frozen = policies.policy_from_dict(vote.policy)
+    rows = _ballots(uow, vote)
+    binding = _choices(rows)
+    tally = rules.tally(frozen, vote.electorate, binding)
+    if vote.state == VoteState.CLOSED and vote.result:
+        tally = rules.Tally(**{**tally.__dict__, **_stored_counts(vote.result)})
+    secret = frozen.secret
+    public = (
+        [] if secret else [BallotView(h, b.choice, iso(b.cast_at)) for b, h in rows if b.binding]
+    )
+    apart = (
+        []
+        if secret
+        else [BallotView(h, b.choice, iso(b.cast_at)) for b, h in rows if not b.binding]
+    )
+    return VoteStatus(
+        rfc=common.rfc_label(rfc.number),
+        state=vote.state,
+        outcome=vote.outcome,
+        policy_name=vote.policy_name,
+        policy=policies.describe(frozen),
+        secret=secret,
+        yes=tally.yes,
+        no=tally.no,
+        abstain=tally.abstain,
+        non_binding=tally.non_binding,
+        electorate=tally.electorate,
+        participation=tally.participation,
+        quorum_needed=tally.quorum_needed,
+        quorum_met=tally.quorum_met,
+        opened_at=iso(vote.opened_at),
+        closes_at=iso(vote.closes_at),
+        closed_at=iso(vote.closed_at),
+        reason=vote.reason,
+        electors=list(vote.electorate),
+        not_voted=[h for h in vote.electorate if h not in binding],
+        ballots=public,
+        non_binding_ballots=apart,
+    )
+
+
+def _stored_counts(result: dict[str, Any]) -> dict[str, Any]:
+    keys = ("yes", "no", "abstain", "non_binding", "participation", "quorum_needed", "quorum_met")
+    return {k: result[k] for k in keys if k in result}
+
+
+def vote_status(uow: UnitOfWork, ref: str, now: datetime) -> VoteStatus:
+    """The RFC's latest vote, or a NotFound when none was ever opened."""
+    rfc = common.rfc(uow, ref)
+    vote = latest_vote(uow, rfc)
+    if vote is None:
+        raise NotFound(
+            f"{common.rfc_label(rfc.number)} has no vote yet; a chair opens one with `vote open`."
+        )
+    return vote_view(uow, rfc, vote, now)
+
+
+def open_vote(uow: UnitOfWork, actor: str, now: datetime, command: OpenVote) -> VoteStatus:
+    """A chair opens a vote: the policy and the electorate are frozen now."""
+    uow.check_time(now)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    group_ = uow.session.get(Group, rfc.group_id)
+    assert group_ is not None and group_.id is not None and rfc.id is not None
+    who = common.person(uow, actor)
+    common.require_chair(uow, group_, who, "open votes")
+    if rfc.status in (RfcStatus.VOTING, RfcStatus.PAUSED):
+        raise Conflict(f"{label} already has an open vote; see `vote status {label}`.")
+    if rfc.status != RfcStatus.DISCUSSION:
+        raise Conflict(f"{label} is {rfc.status}; only an RFC in discussion can be put to a vote.")
+    settings = common.foundation(uow)
+    try:
+        frozen = policies.resolve(
+            command.policy,
+            settings.policies if settings is not None else {},
+            group_.charter.get("policies", {}) or {},
+        )
+    except (policies.UnknownPolicy, policies.InvalidPolicy) as unknown:
+        raise InvalidInput(str(unknown)) from unknown
+    electors = common.electorate(uow, group_, frozen.voters)
+    if not electors:
+        raise Conflict(
+            f"{group_.slug} has nobody with a vote ({frozen.voters}); add members before voting."
+        )
+    vote = Vote(
+        rfc_id=rfc.id,
+        group_id=group_.id,
+        policy_name=command.policy,
+        policy=policies.policy_to_dict(frozen),
+        electorate=electors,
+        opened_at=now,
+        opened_by_id=who.id or 0,
+    )
+    if _concerns(uow, rfc, open_only=True):
+        vote.state = VoteState.PAUSED
+        vote.remaining_seconds = int(frozen.duration.total_seconds())
+        rfc.status = RfcStatus.PAUSED
+    else:
+        vote.closes_at = now + frozen.duration
+        rfc.status = RfcStatus.VOTING
+    rfc.updated_at = now
+    uow.session.add(vote)
+    uow.session.add(rfc)
+    uow.session.flush()
+    uow.record(
+        now,
+        actor,
+        "vote.opened",
+        label,
+        {
+            "vote_id": vote.id,
+            "policy_name": command.policy,
+            "policy": vote.policy,
+            "electorate": electors,
+            "closes_at": iso(vote.closes_at),
+            "paused": vote.state == VoteState.PAUSED,
+        },
+    )
+    uow.commit()
+    return vote_view(uow, rfc, vote, now)
+
+
+def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot) -> BallotResult:
+    """Anyone registered may cast; only electors' ballots bind. A decisive ballot closes the vote."""
+    uow.check_time(now)
+    choice = command.choice.strip().lower()
+    if choice not in CHOICES:
+        raise InvalidInput(f"'{command.choice[:40]}' is not a choice; vote yes, no or abstain.")
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    who = common.person(uow, actor)
+    vote = latest_vote(uow, rfc)
+    if vote is None:
+        raise NotFound(f"{label} has no vote open; a chair opens one with `vote open {label}`.")
+    if _due(vote, now):
+        close_vote(uow, vote, rfc, now, at=vote.closes_at)
+        uow.commit()
+    if vote.state not in LIVE:
+        raise VoteClosed(
+            f"The vote on {label} is {vote.state} ({vote.outcome}) since {iso(vote.closed_at)}; "
+            "ballots are no longer accepted."
+        )
+    assert vote.id is not None and who.id is not None
+    binding = who.handle in vote.electorate
+    frozen = policies.policy_from_dict(vote.policy)
+    ballot = uow.session.exec(
+        select(Ballot).where(Ballot.vote_id == vote.id, Ballot.person_id == who.id)
+    ).first()
+    if ballot is not None and ballot.choice == choice:
+        return BallotResult(
+            label,
+            who.handle,
+            choice,
+            binding,
+            False,
+            ballot.receipt,
+            vote_view(uow, rfc, vote, now),
+        )
+    receipt = None
+    if frozen.secret:
+        nonce = secrets.token_hex(16)
+        receipt = hashlib.sha256(f"{vote.id}:{who.handle}:{choice}:{nonce}".encode()).hexdigest()
+    previous = None if ballot is None else ballot.choice
+    if ballot is None:
+        ballot = Ballot(
+            vote_id=vote.id, person_id=who.id, choice=choice, binding=binding, cast_at=now
+        )
+    ballot.choice, ballot.cast_at, ballot.receipt = choice, now, receipt
+    uow.session.add(ballot)
+    uow.session.add(
+        BallotChange(vote_id=vote.id, person_id=who.id, choice=choice, binding=binding, cast_at=now)
+    )
+    uow.session.flush()
+    payload: dict[str, Any] = {"vote_id": vote.id, "binding": binding, "changed_from": previous}
+    payload["choice"] = "secret" if frozen.secret else choice
+    if receipt:
+        payload["receipt"] = receipt
+    uow.record(now, actor, "ballot.cast", label, payload)
+    if vote.state == VoteState.OPEN:
+        binding_now = _choices(_ballots(uow, vote))
+        if rules.may_close_early(frozen, vote.electorate, binding_now, vote.opened_at, now):
+            close_vote(uow, vote, rfc, now, at=now)
+    uow.commit()
+    return BallotResult(
+        label, who.handle, choice, binding, True, receipt, vote_view(uow, rfc, vote, now)
+    )
+
+
+def cancel_vote(uow: UnitOfWork, actor: str, now: datetime, command: CancelVote) -> VoteStatus:
+    """A chair cancels an open or paused vote with a reason; the RFC returns to discussion."""
+    uow.check_time(now)
+    reason = common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    group_ = uow.session.get(Group, rfc.group_id)
+    assert group_ is not None
+    common.require_chair(uow, group_, common.person(uow, actor), "cancel votes")
+    vote = latest_vote(uow, rfc)
+    if vote is None or vote.state not in LIVE:
+        raise Conflict(f"{label} has no open vote to cancel.")
+    if _due(vote, now):
+        close_vote(uow, vote, rfc, now, at=vote.closes_at)
+        uow.commit()
+        raise VoteClosed(
+            f"The vote on {label} already closed at its deadline; it cannot be cancelled."
+        )
+    vote.state = VoteState.CANCELLED
+    vote.outcome = rules.Outcome.CANCELLED
+    vote.reason = reason
+    vote.closed_at = now
+    vote.closes_at = None
+    rfc.status = RfcStatus.DISCUSSION
+    rfc.updated_at = now
+    uow.session.add(vote)
+    uow.session.add(rfc)
+    uow.record(now, actor, "vote.cancelled", label, {"vote_id": vote.id, "reason": reason})
+    uow.commit()
+    return vote_view(uow, rfc, vote, now)
+
+
+def close_vote(
+    uow: UnitOfWork, vote: Vote, rfc: Rfc, now: datetime, *, at: datetime | None
+) -> None:
+    """Close with the outcome of the binding ballots as they stand; ``at`` is the closing moment."""
+    frozen = policies.policy_from_dict(vote.policy)
+    tally = rules.tally(frozen, vote.electorate, _choices(_ballots(uow, vote)))
+    vote.state = VoteState.CLOSED
+    vote.outcome = tally.outcome
+    vote.closed_at = at or now
+    vote.result = {
+        "yes": tally.yes,
+        "no": tally.no,
+        "abstain": tally.abstain,
+        "non_binding": tally.non_binding,
+        "electorate": tally.electorate,
+        "participation": tally.participation,
+        "quorum_needed": tally.quorum_needed,
+        "quorum_met": tally.quorum_met,
+    }
+    rfc.status = RfcStatus.ACCEPTED if tally.outcome == rules.Outcome.PASSED else RfcStatus.REJECTED
+    rfc.updated_at = now
+    uow.session.add(vote)
+    uow.session.add(rfc)
+    uow.record(
+        now,
+        common.SYSTEM,
+        "vote.closed",
+        common.rfc_label(rfc.number),
+        {
+            "vote_id": vote.id,
+            "outcome": tally.outcome,
+            "closed_at": iso(vote.closed_at),
+            **vote.result,
+        },
+    )
+
+
+def due_votes(uow: UnitOfWork, now: datetime) -> list[tuple[Vote, Rfc, datetime]]:
+    """Open votes to close now: past their deadline, or decided early after min_duration."""
+    due: list[tuple[Vote, Rfc, datetime]] = []
+    rows = uow.session.exec(
+        select(Vote, Rfc)
+        .join(Rfc, col(Rfc.id) == col(Vote.rfc_id))
+        .where(Vote.state == VoteState.OPEN)
+    ).all()
+    for vote, rfc in rows:
+        if _due(vote, now):
+            assert vote.closes_at is not None
+            due.append((vote, rfc, vote.closes_at))
+            continue
+        frozen = policies.policy_from_dict(vote.policy)
+        ballots = _ballots(uow, vote)
+        if rules.may_close_early(frozen, vote.electorate, _choices(ballots), vote.opened_at, now):
+            earliest = vote.opened_at + frozen.min_duration
+            last = max((as_utc(b.cast_at) for b, _ in ballots if b.binding), default=earliest)
+            due.append((vote, rfc, max(earliest, last)))
+    return due
