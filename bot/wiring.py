@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from governance.store import Store
+if TYPE_CHECKING:
+    from governance.store import Store
 
 
 def charters_digest(directory: Path) -> str:

@@ -24,13 +24,14 @@ from governance import ledger
 from governance.clock import iso
 from governance.errors import ClockSkew
 from governance.model import LedgerEntry, OutboxItem
+from governance.revision import HEAD_REVISION
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0001"
-"""The newest migration; a test keeps it equal to Alembic's head so startup can skip Alembic."""
 
 BUSY_TIMEOUT_MS = 10_000
 DOCS_KEY = "publish:docs"
+
+__all__ = ["HEAD_REVISION", "Store", "UnitOfWork", "database_url", "ledger_entries", "upgrade"]
 
 
 def database_url(path_or_url: str | Path) -> str:

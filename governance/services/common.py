@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -19,27 +20,18 @@ from governance.model import (
     Rfc,
     Role,
 )
+from governance.refs import election_label, parse_election_ref, parse_rfc_ref, rfc_label
 from governance.store import UnitOfWork
+
+__all__ = ["election_label", "parse_election_ref", "parse_rfc_ref", "rfc_label"]
 
 SYSTEM = "govbot"
 """The actor of automatic changes (deadlines, early closes, charter syncs)."""
 
 HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-RFC_REF = re.compile(r"^(?:rfc[-_ ]?)?0*(\d{1,6})$", re.IGNORECASE)
-ELECTION_REF = re.compile(r"^(?:e[-_ ]?)?0*(\d{1,6})$", re.IGNORECASE)
 TITLE_MAX = 200
 BODY_MAX = 100_000
 TEXT_MAX = 4_000
-
-
-def rfc_label(number: int) -> str:
-    """``RFC-0007``: the name people use for an RFC everywhere."""
-    return f"RFC-{number:04d}"
-
-
-def election_label(number: int) -> str:
-    """``E-0003``: the name people use for an election."""
-    return f"E-{number:04d}"
 
 
 def clean_text(value: str, what: str, *, limit: int, multiline: bool) -> str:
@@ -77,22 +69,6 @@ def check_handle(handle: str) -> str:
             "(at most 40 characters, not starting or ending with a dash), e.g. 'ada' or 'bo-chen'."
         )
     return value
-
-
-def parse_rfc_ref(ref: str) -> int:
-    """Accept ``RFC-0007``, ``rfc-7`` or ``7``."""
-    match = RFC_REF.match(ref.strip())
-    if not match or int(match.group(1)) == 0:
-        raise InvalidInput(f"'{ref[:60]}' is not an RFC number; write it like RFC-0007 or 7.")
-    return int(match.group(1))
-
-
-def parse_election_ref(ref: str) -> int:
-    """Accept ``E-0003``, ``e-3`` or ``3``."""
-    match = ELECTION_REF.match(ref.strip())
-    if not match or int(match.group(1)) == 0:
-        raise InvalidInput(f"'{ref[:60]}' is not an election number; write it like E-0003 or 3.")
-    return int(match.group(1))
 
 
 def foundation(uow: UnitOfWork) -> Foundation | None:
@@ -192,12 +168,12 @@ def electorate(uow: UnitOfWork, group_: Group, voters: str) -> list[str]:
     return [p.handle for p, m in roster(uow, group_.id) if m.role in roles]
 
 
-def next_number(uow: UnitOfWork, column: object) -> int:
+def next_number(uow: UnitOfWork, column: Any) -> int:
     """The next sequential number for RFCs or elections."""
     from sqlalchemy import func
 
-    current = uow.session.exec(select(func.max(column))).one()  # type: ignore[call-overload]
-    return int(current or 0) + 1
+    current: int | None = uow.session.exec(select(func.max(column))).one()
+    return (current or 0) + 1
 
 
 def after(now: datetime, moment: datetime | None) -> bool:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
 from governance import policy as policies
-from governance import rules
+from governance import rules, status
 from governance.clock import as_utc, iso
 from governance.errors import (
     Conflict,
@@ -35,6 +35,7 @@ from governance.model import (
     VoteState,
 )
 from governance.services import common
+from governance.status import BallotFacts, VoteFacts, VoteStatus
 from governance.store import UnitOfWork
 
 CHOICES = tuple(c.value for c in rules.Choice)
@@ -175,10 +176,9 @@ def show_rfc(uow: UnitOfWork, ref: str, now: datetime) -> RfcView:
     group_ = uow.session.get(Group, rfc.group_id)
     assert group_ is not None
     concerns = _concerns(uow, rfc)
-    names = _handles(
-        uow,
-        {rfc.author_id} | {c.author_id for c in concerns} | {c.resolved_by_id for c in concerns},
-    )
+    ids: set[int | None] = {rfc.author_id}
+    ids |= {c.author_id for c in concerns} | {c.resolved_by_id for c in concerns}
+    names = _handles(uow, ids)
     vote = latest_vote(uow, rfc)
     return RfcView(
         common.rfc_label(rfc.number),
@@ -220,7 +220,7 @@ def list_rfcs(
                 f"{', '.join(s.value for s in RfcStatus)}."
             )
         query = query.where(Rfc.status == status)
-    rows = uow.session.exec(query.order_by(Rfc.number)).all()
+    rows = uow.session.exec(query.order_by(col(Rfc.number))).all()
     return [
         {"rfc": common.rfc_label(r.number), "group": slug, "title": r.title, "status": r.status}
         for r, slug in rows
@@ -449,50 +449,6 @@ class CancelVote:
 
 
 @dataclass(frozen=True)
-class BallotView:
-    """One ballot as published (not for secret votes)."""
-
-    handle: str
-    choice: str
-    cast_at: str | None
-
-
-@dataclass(frozen=True)
-class VoteStatus:
-    """The state of a vote, as every front end reports it."""
-
-    rfc: str
-    state: str
-    outcome: str | None
-    policy_name: str
-    policy: str
-    secret: bool
-    yes: int
-    no: int
-    abstain: int
-    non_binding: int
-    electorate: int
-    participation: int
-    quorum_needed: int
-    quorum_met: bool
-    opened_at: str | None
-    closes_at: str | None
-    closed_at: str | None
-    reason: str | None
-    electors: list[str]
-    not_voted: list[str]
-    ballots: list[BallotView] = field(default_factory=list)
-    non_binding_ballots: list[BallotView] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """Machine-readable form (the console's ``--json``)."""
-        data = dict(self.__dict__)
-        data["ballots"] = [b.__dict__ for b in self.ballots]
-        data["non_binding_ballots"] = [b.__dict__ for b in self.non_binding_ballots]
-        return data
-
-
-@dataclass(frozen=True)
 class BallotResult:
     """The answer to a cast: binding or not, changed or not, and the vote afterwards."""
 
@@ -519,57 +475,31 @@ def _ballots(uow: UnitOfWork, vote: Vote) -> list[tuple[Ballot, str]]:
     return [(b, h) for b, h in rows]
 
 
+def _facts(rows: list[tuple[Ballot, str]]) -> list[BallotFacts]:
+    return [BallotFacts(h, b.choice, b.binding, b.cast_at) for b, h in rows]
+
+
 def _choices(rows: list[tuple[Ballot, str]]) -> dict[str, rules.Choice]:
     """Every ballot by handle; the rules count only the frozen electorate's."""
-    return {handle: rules.Choice(b.choice) for b, handle in rows}
+    return status.choices(_facts(rows))
 
 
 def vote_view(uow: UnitOfWork, rfc: Rfc, vote: Vote, now: datetime) -> VoteStatus:
     """The status of a vote from its frozen policy, electorate and ballots."""
-    frozen = policies.policy_from_dict(vote.policy)
-    rows = _ballots(uow, vote)
-    binding = _choices(rows)
-    tally = rules.tally(frozen, vote.electorate, binding)
-    if vote.state == VoteState.CLOSED and vote.result:
-        tally = rules.Tally(**{**tally.__dict__, **_stored_counts(vote.result)})
-    secret = frozen.secret
-    public = (
-        [] if secret else [BallotView(h, b.choice, iso(b.cast_at)) for b, h in rows if b.binding]
+    facts = VoteFacts(
+        rfc.number,
+        vote.state,
+        vote.outcome,
+        vote.policy_name,
+        vote.policy,
+        vote.electorate,
+        vote.opened_at,
+        vote.closes_at,
+        vote.closed_at,
+        vote.reason,
+        vote.result,
     )
-    apart = (
-        []
-        if secret
-        else [BallotView(h, b.choice, iso(b.cast_at)) for b, h in rows if not b.binding]
-    )
-    return VoteStatus(
-        rfc=common.rfc_label(rfc.number),
-        state=vote.state,
-        outcome=vote.outcome,
-        policy_name=vote.policy_name,
-        policy=policies.describe(frozen),
-        secret=secret,
-        yes=tally.yes,
-        no=tally.no,
-        abstain=tally.abstain,
-        non_binding=tally.non_binding,
-        electorate=tally.electorate,
-        participation=tally.participation,
-        quorum_needed=tally.quorum_needed,
-        quorum_met=tally.quorum_met,
-        opened_at=iso(vote.opened_at),
-        closes_at=iso(vote.closes_at),
-        closed_at=iso(vote.closed_at),
-        reason=vote.reason,
-        electors=list(vote.electorate),
-        not_voted=[h for h in vote.electorate if h not in binding],
-        ballots=public,
-        non_binding_ballots=apart,
-    )
-
-
-def _stored_counts(result: dict[str, Any]) -> dict[str, Any]:
-    keys = ("yes", "no", "abstain", "non_binding", "participation", "quorum_needed", "quorum_met")
-    return {k: result[k] for k in keys if k in result}
+    return status.build(facts, _facts(_ballots(uow, vote)))
 
 
 def vote_status(uow: UnitOfWork, ref: str, now: datetime) -> VoteStatus:

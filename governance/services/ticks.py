@@ -43,21 +43,3 @@ def tick(uow: UnitOfWork, now: datetime) -> TickReport:
     uow.commit()
     return report
 
-
-def next_deadline(uow: UnitOfWork) -> datetime | None:
-    """The earliest moment something may become due (a deadline or an early-close window)."""
-    from sqlmodel import col, select
-
-    from governance import policy as policies
-    from governance.model import Election, Vote, VoteState
-
-    moments: list[datetime] = []
-    for table in (Vote, Election):
-        rows = uow.session.exec(select(table).where(col(table.state) == VoteState.OPEN))
-        for row in rows:
-            if row.closes_at is not None:
-                moments.append(row.closes_at)
-            frozen = policies.policy_from_dict(row.policy)
-            if frozen.close_early:
-                moments.append(row.opened_at + frozen.min_duration)
-    return min(moments, default=None)

@@ -1,0 +1,148 @@
+"""A vote's status from its stored facts: pure, so the console can build it without the ORM.
+
+The services build it from table rows; the console's fast read path (``governance.fastread``)
+builds it from plain ``sqlite3`` rows. Both give the same answer because both come through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from governance import policy as policies
+from governance import rules
+from governance.clock import iso
+from governance.refs import rfc_label
+
+CLOSED = "closed"
+OPEN = "open"
+STORED_COUNTS = ("yes", "no", "abstain", "non_binding", "participation", "quorum_needed", "quorum_met")
+
+
+@dataclass(frozen=True)
+class BallotView:
+    """One ballot as published (not for secret votes)."""
+
+    handle: str
+    choice: str
+    cast_at: str | None
+
+
+@dataclass(frozen=True)
+class VoteStatus:
+    """The state of a vote, as every front end reports it."""
+
+    rfc: str
+    state: str
+    outcome: str | None
+    policy_name: str
+    policy: str
+    secret: bool
+    yes: int
+    no: int
+    abstain: int
+    non_binding: int
+    electorate: int
+    participation: int
+    quorum_needed: int
+    quorum_met: bool
+    opened_at: str | None
+    closes_at: str | None
+    closed_at: str | None
+    reason: str | None
+    electors: list[str]
+    not_voted: list[str]
+    ballots: list[BallotView] = field(default_factory=list)
+    non_binding_ballots: list[BallotView] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form (the console's ``--json``)."""
+        data = dict(self.__dict__)
+        data["ballots"] = [b.__dict__ for b in self.ballots]
+        data["non_binding_ballots"] = [b.__dict__ for b in self.non_binding_ballots]
+        return data
+
+
+@dataclass(frozen=True)
+class VoteFacts:
+    """What is stored about a vote, whichever way it was read."""
+
+    rfc_number: int
+    state: str
+    outcome: str | None
+    policy_name: str
+    policy: dict[str, Any]
+    electorate: list[str]
+    opened_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    reason: str | None
+    result: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class BallotFacts:
+    """One stored ballot, in cast order."""
+
+    handle: str
+    choice: str
+    binding: bool
+    cast_at: datetime
+
+
+def choices(ballots: Sequence[BallotFacts]) -> dict[str, rules.Choice]:
+    """Every ballot by handle; the rules count only the frozen electorate's."""
+    return {b.handle: rules.Choice(b.choice) for b in ballots}
+
+
+def is_due(facts: VoteFacts, ballots: Sequence[BallotFacts], now: datetime) -> bool:
+    """Whether a tick at ``now`` would close this vote (deadline passed or decided early)."""
+    if facts.state != OPEN:
+        return False
+    if facts.closes_at is not None and facts.closes_at <= now:
+        return True
+    frozen = policies.policy_from_dict(facts.policy)
+    return rules.may_close_early(frozen, facts.electorate, choices(ballots), facts.opened_at, now)
+
+
+def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
+    """The status: live counts while open, the counts recorded at closing once closed."""
+    frozen = policies.policy_from_dict(facts.policy)
+    cast = choices(ballots)
+    tally = rules.tally(frozen, facts.electorate, cast)
+    if facts.state == CLOSED and facts.result:
+        stored = {k: facts.result[k] for k in STORED_COUNTS if k in facts.result}
+        tally = rules.Tally(**{**tally.__dict__, **stored})
+    secret = frozen.secret
+
+    def shown(binding: bool) -> list[BallotView]:
+        if secret:
+            return []
+        return [BallotView(b.handle, b.choice, iso(b.cast_at)) for b in ballots if b.binding == binding]
+
+    return VoteStatus(
+        rfc=rfc_label(facts.rfc_number),
+        state=facts.state,
+        outcome=facts.outcome,
+        policy_name=facts.policy_name,
+        policy=policies.describe(frozen),
+        secret=secret,
+        yes=tally.yes,
+        no=tally.no,
+        abstain=tally.abstain,
+        non_binding=tally.non_binding,
+        electorate=tally.electorate,
+        participation=tally.participation,
+        quorum_needed=tally.quorum_needed,
+        quorum_met=tally.quorum_met,
+        opened_at=iso(facts.opened_at),
+        closes_at=iso(facts.closes_at),
+        closed_at=iso(facts.closed_at),
+        reason=facts.reason,
+        electors=list(facts.electorate),
+        not_voted=[h for h in facts.electorate if h not in cast],
+        ballots=shown(True),
+        non_binding_ballots=shown(False),
+    )

@@ -1,0 +1,247 @@
+"""The `govbot` console: options anywhere, JSON output, exit codes, and whole lifecycles."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Console:
+    """Runs console commands in-process against one database and charters directory."""
+
+    def __init__(self, db: Path, charters: Path) -> None:
+        self.db = db
+        self.charters = charters
+
+    def __call__(self, *argv: str, code: int = 0) -> tuple[str, str]:
+        rc, out, err = run(["--db", str(self.db), "--charters", str(self.charters), *argv])
+        assert rc == code, f"exit {rc} (wanted {code}): {out}{err}"
+        return out, err
+
+    def json(self, *argv: str, code: int = 0) -> dict:
+        out, _ = self(*argv, "--json", code=code)
+        return json.loads(out)
+
+
+@pytest.fixture
+def govbot(db_path: Path, charters_dir: Path) -> Console:
+    return Console(db_path, charters_dir)
+
+
+def at(day: int, hour: int = 10) -> str:
+    return f"2027-01-{day:02d}T{hour:02d}:00:00Z"
+
+
+def ledger_count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM ledger").fetchone()[0]
+
+
+def test_global_options_stand_before_or_after_the_command(db_path: Path, charters_dir: Path) -> None:
+    base = ["--charters", str(charters_dir)]
+    rc, out, _ = run(["--db", str(db_path), *base, "--now", at(3), "rfc", "propose", "--group", "core",
+                      "--title", "T", "--body", "B", "--as", "bo", "--json"])
+    assert rc == 0 and json.loads(out)["rfc"] == "RFC-0001"
+    rc, out, _ = run(["vote", "open", "RFC-0001", "--as", "ada", "--db", str(db_path), *base,
+                      "--now", at(4)])
+    assert rc == 0, out
+    rc, out, _ = run(["--db", str(db_path), *base, "--now", at(4, 11), "vote", "cast", "RFC-0001",
+                      "yes", "--as", "bo", "--json"])
+    assert rc == 0 and json.loads(out)["binding"] is True
+
+
+def test_vote_status_json_fields(govbot: Console) -> None:
+    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(3))
+    govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(4))
+    govbot("vote", "cast", "RFC-0001", "yes", "--as", "bo", "--now", at(4, 11))
+    govbot("vote", "cast", "RFC-0001", "no", "--as", "hal", "--now", at(4, 12))
+    status = govbot.json("vote", "status", "RFC-0001", "--now", at(4, 13))
+    assert {k: status[k] for k in ("rfc", "state", "outcome", "yes", "no", "abstain", "non_binding",
+                                   "electorate", "quorum_met", "closes_at")} == {
+        "rfc": "RFC-0001", "state": "open", "outcome": None, "yes": 1, "no": 0, "abstain": 0,
+        "non_binding": 1, "electorate": 5, "quorum_met": False, "closes_at": "2027-01-11T10:00:00Z",
+    }
+
+
+def test_full_rfc_lifecycle(govbot: Console, db_path: Path) -> None:
+    """Propose, discuss, concern, resolve, vote, early close, outcome; then verify the ledger."""
+    out, _ = govbot("rfc", "propose", "--group", "core", "--title", "Open captions dataset",
+                    "--body", "We publish captions under CC-BY.", "--as", "bo", "--now", at(1))
+    assert "RFC-0001" in out
+    concern = govbot.json("rfc", "concern", "RFC-0001", "Which licence for derived data?",
+                          "--as", "cy", "--now", at(2))
+    assert concern["concern_id"] == 1
+    opened = govbot.json("vote", "open", "RFC-0001", "--as", "ada", "--now", at(3))
+    assert (opened["state"], opened["closes_at"]) == ("paused", None)
+    govbot("vote", "cast", "RFC-0001", "yes", "--as", "bo", "--now", at(3, 11))
+    resolved = govbot.json("rfc", "resolve", "RFC-0001", "1", "--as", "cy", "--now", at(4))
+    assert resolved["vote_state"] == "open" and resolved["closes_at"] == "2027-01-11T10:00:00Z"
+    for who in ("ada", "cy"):
+        govbot("vote", "cast", "RFC-0001", "yes", "--as", who, "--now", at(4, 12))
+    status = govbot.json("vote", "status", "RFC-0001", "--now", at(6, 9))
+    assert status["state"] == "open"  # decided, but min_duration (72h from the 3rd) not yet over
+    out, _ = govbot("tick", "--now", at(7))
+    assert "RFC-0001: passed" in out
+    status = govbot.json("vote", "status", "RFC-0001", "--now", at(7))
+    assert (status["state"], status["outcome"], status["yes"]) == ("closed", "passed", 3)
+    assert status["closed_at"] == "2027-01-06T10:00:00Z"  # the moment min_duration ran out
+    shown = govbot.json("rfc", "show", "RFC-0001", "--now", at(7))
+    assert shown["status"] == "accepted"
+    assert shown["concerns"][0]["state"] == "resolved"
+    verified = govbot.json("ledger", "verify")
+    assert verified["ok"] and verified["entries"] == ledger_count(db_path)
+
+
+def test_lifecycle_to_deadline_and_rejection(govbot: Console) -> None:
+    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(1))
+    govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(2))
+    govbot("vote", "cast", "RFC-0001", "no", "--as", "bo", "--now", at(2, 11))
+    govbot("vote", "cast", "RFC-0001", "no", "--as", "cy", "--now", at(2, 11))
+    govbot("vote", "cast", "RFC-0001", "yes", "--as", "di", "--now", at(2, 11))
+    # any later command catches up with the deadline first
+    status = govbot.json("vote", "status", "RFC-0001", "--now", at(12))
+    assert (status["state"], status["outcome"]) == ("closed", "rejected")
+    out, err = govbot("vote", "cast", "RFC-0001", "yes", "--as", "ed", "--now", at(12), code=1)
+    assert "ballots are no longer accepted" in err
+
+
+def test_election_end_to_end(govbot: Console) -> None:
+    opened = govbot.json("election", "open", "--group", "core", "--seats", "1", "--candidates",
+                         "bo,cy,di", "--title", "Chair 2027", "--as", "ada", "--now", at(1))
+    assert opened["election"] == "E-0001" and opened["state"] == "open"
+    ballots = {"ada": "cy,bo,di", "bo": "bo,cy=di", "cy": "cy,di,bo", "di": "di,cy,bo", "ed": "cy"}
+    for who, ranking in ballots.items():
+        govbot("election", "rank", "E-0001", ranking, "--as", who, "--now", at(2))
+    open_status = govbot.json("election", "status", "E-0001", "--now", at(2))
+    assert open_status["state"] == "open" and open_status["ranking"][0] == "cy"
+    status = govbot.json("election", "status", "E-0001", "--now", at(4))
+    assert status["state"] == "closed"
+    assert status["ranking"] == ["cy", "bo", "di"] or status["ranking"][0] == "cy"
+    assert status["winners"] == ["cy"]
+
+
+def test_election_bad_ranking(govbot: Console) -> None:
+    govbot("election", "open", "--group", "core", "--seats", "1", "--candidates", "bo,cy",
+           "--as", "ada", "--now", at(1))
+    _, err = govbot("election", "rank", "E-0001", "bo,zed", "--as", "cy", "--now", at(1), code=2)
+    assert "'zed' is not a candidate; the candidates are bo, cy." in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["rfc", "propose", "--group", "nope", "--title", "T", "--body", "B", "--as", "bo"], 1,
+         "There is no group 'nope'"),
+        (["rfc", "propose", "--group", "core", "--title", "", "--body", "B", "--as", "bo"], 2,
+         "title is empty"),
+        (["rfc", "propose", "--group", "core", "--title", "x" * 10_000, "--body", "B", "--as", "bo"],
+         2, "limit is 200"),
+        (["rfc", "propose", "--group", "core", "--title", "a\x1bb", "--body", "B", "--as", "bo"], 2,
+         "control character U+001B"),
+        (["rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "zed"], 1,
+         "No person with handle 'zed'"),
+        (["vote", "status", "RFC-0009"], 1, "There is no RFC-0009"),
+        (["vote", "cast", "RFC-0001", "yes"], 2, "add --as HANDLE"),
+        (["vote", "status", "RFC-0001", "--now", "yesterday"], 2, "not an ISO 8601 time"),
+        (["vote", "status", "banana"], 2, "'banana' is not an RFC number"),
+    ],
+)
+def test_bad_input_gets_one_clear_sentence(govbot: Console, db_path: Path, argv, code, message) -> None:
+    govbot("wg", "list")
+    before = ledger_count(db_path)
+    out, err = govbot(*argv, code=code)
+    assert message in err
+    assert ledger_count(db_path) == before
+
+
+def test_now_before_last_entry_is_refused(govbot: Console, db_path: Path) -> None:
+    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(5))
+    before = ledger_count(db_path)
+    _, err = govbot("rfc", "propose", "--group", "core", "--title", "T2", "--body", "B", "--as", "bo",
+                    "--now", at(4), code=1)
+    assert "earlier than the last recorded change (2027-01-05T10:00:00Z)" in err
+    assert ledger_count(db_path) == before
+
+
+def test_json_errors(govbot: Console) -> None:
+    out, _ = govbot("vote", "status", "RFC-0009", "--json", code=1)
+    assert json.loads(out) == {"error": "not-found", "message": json.loads(out)["message"]}
+
+
+def test_non_binding_answer_says_so(govbot: Console) -> None:
+    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(1))
+    govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(2))
+    out, _ = govbot("vote", "cast", "RFC-0001", "yes", "--as", "ivy", "--now", at(2, 11))
+    assert "non-binding" in out and "not in this vote's electorate" in out
+
+
+def test_ledger_verify_exits_1_when_tampered(govbot: Console, db_path: Path) -> None:
+    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(1))
+    govbot("rfc", "propose", "--group", "core", "--title", "U", "--body", "B", "--as", "bo", "--now", at(2))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE ledger SET subject = 'RFC-0009' WHERE seq = 2")
+    out, _ = govbot("ledger", "verify", code=1)
+    assert "Ledger broken at entry 2" in out
+
+
+def test_check_reports_problems_with_exit_1(tmp_path: Path, charters_dir: Path) -> None:
+    bad = charters_dir / "core.md"
+    bad.write_text(bad.read_text().replace("kind: committee", "kind: comittee"))
+    rc, out, _ = run(["--charters", str(charters_dir), "check"])
+    assert rc == 1
+    assert "core.md:" in out
+
+
+def test_schema_is_json(charters_dir: Path) -> None:
+    rc, out, _ = run(["charters", "schema"])
+    assert rc == 0
+    assert "slug" in json.loads(out)["properties"]
+
+
+def test_people_and_groups_commands(govbot: Console) -> None:
+    govbot("people", "add", "zoe", "--name", "Zoe Example", "--github", "zoe-gh", "--as", "root")
+    _, err = govbot("people", "add", "yan", "--name", "Yan", "--as", "bo", code=1)
+    assert "Only a foundation admin may register people" in err
+    assert any(p["handle"] == "zoe" for p in govbot.json("people", "list"))
+    out, _ = govbot("wg", "join", "docs", "--as", "zoe")
+    assert "zoe joined docs as member" in out
+    out, _ = govbot("wg", "join", "core", "--as", "zoe")
+    assert "a chair must approve" in out
+    govbot("wg", "approve", "core", "zoe", "--as", "ada")
+    govbot("wg", "role", "core", "zoe", "emeritus", "--as", "ada")
+    shown = govbot.json("wg", "show", "core")
+    assert {"handle": "zoe", "role": "emeritus"}.items() <= next(
+        m for m in shown["roster"] if m["handle"] == "zoe"
+    ).items()
+    govbot("wg", "leave", "docs", "--as", "zoe")
+    assert "zoe" not in [m["handle"] for m in govbot.json("wg", "show", "docs")["roster"]]
+
+
+def test_unknown_command_is_usage_error() -> None:
+    rc, _, _ = run(["frobnicate"])
+    assert rc == 2
+
+
+def test_installed_entry_point_runs_as_written(tmp_path: Path) -> None:
+    """The README's form, through a real process and the bundled charters."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    db = tmp_path / "g.db"
+    cmd = [sys.executable, "-m", "bot.cli", "--db", str(db), "--now", "2027-01-04T10:00:00Z"]
+    listing = subprocess.run([*cmd, "wg", "list", "--json"], capture_output=True, text=True, env=env,
+                             check=False)
+    assert listing.returncode == 0, listing.stderr
+    slugs = [g["slug"] for g in json.loads(listing.stdout)]
+    assert slugs == ["community", "datasets", "interop", "red-team", "steering", "training"]
+    bad = subprocess.run([*cmd, "vote", "status", "RFC-0001"], capture_output=True, text=True, env=env,
+                         check=False)
+    assert bad.returncode == 1 and "There is no RFC-0001" in bad.stderr
