@@ -465,7 +465,8 @@ def _vote_text(status: Any) -> str:
     if status.outcome:
         head += f", {status.outcome}"
     counts = (
-        f"yes {status.yes}, no {status.no}, abstain {status.abstain} of {status.electorate} electors"
+        f"yes {status.yes}, no {status.no}, abstain {status.abstain} "
+        f"of {status.electorate} electors"
         f" (quorum {status.quorum_needed}: {'met' if status.quorum_met else 'not met'})"
     )
     if status.non_binding:
@@ -506,7 +507,8 @@ def cmd_vote_cast(c: Console) -> Answer:
     else:
         text = (
             f"Recorded {result.handle}'s {result.choice} on {result.rfc} as non-binding: "
-            f"{result.handle} is not in this vote's electorate, so it is shown apart and not counted."
+            f"{result.handle} is not in this vote's electorate, so it is shown apart "
+            "and not counted."
         )
     if result.receipt:
         text += f" Your receipt: {result.receipt} (keep it to check your ballot)."
@@ -554,7 +556,8 @@ def _election_text(status: Any) -> str:
         f"{status.election} ({status.group}): {status.title}; {status.seats} seat(s); "
         f"{status.state}" + (f", {status.outcome}" if status.outcome else ""),
         f"  candidates: {', '.join(status.candidates)}",
-        f"  ballots {status.ballots} of {status.electorate} electors (quorum {status.quorum_needed}:"
+        f"  ballots {status.ballots} of {status.electorate} electors "
+        f"(quorum {status.quorum_needed}:"
         f" {'met' if status.quorum_met else 'not met'})"
         + (f"; {status.non_binding} non-binding" if status.non_binding else ""),
         "  ranking: " + " > ".join("=".join(t) for t in status.tiers),

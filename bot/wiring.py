@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from governance.digest import charters_digest
+
 if TYPE_CHECKING:
     from governance.store import Store
-
-
-def charters_digest(directory: Path) -> str:
-    """A hash of every charter file's name and bytes: cheap to compute, so unchanged charters are
-    detected without parsing them.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(directory.glob("*")):
-        if path.suffix in (".md", ".yaml", ".yml") and path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def stored_digest(store: Store) -> str | None:
@@ -34,7 +24,7 @@ def stored_digest(store: Store) -> str | None:
 
 
 def sync_charters(store: Store, directory: Path, now: datetime) -> bool:
-    """Apply changed charters (raising ``CharterError`` when they do not validate); True if applied."""
+    """Apply changed charters; True if applied. Raises ``CharterError`` when they are invalid."""
     digest = charters_digest(directory)
     if stored_digest(store) == digest:
         return False
@@ -43,7 +33,7 @@ def sync_charters(store: Store, directory: Path, now: datetime) -> bool:
 
     loaded = charters.load(directory)
     with store.write() as uow:
-        return groups.sync_charters(uow, common.SYSTEM, now, loaded, digest).changed
+        return groups.sync_charters(uow, common.SYSTEM, now, loaded).changed
 
 
 def catch_up(store: Store, now: datetime) -> list[str]:

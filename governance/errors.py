@@ -36,7 +36,7 @@ class PermissionDenied(GovernanceError):
 
 
 class NotEligible(GovernanceError):
-    """The actor may not take part in this decision (e.g. ranking in an election they cannot vote in)."""
+    """The actor may not take part in this decision (e.g. raise a concern without a vote)."""
 
     code = "not-eligible"
 

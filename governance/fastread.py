@@ -35,7 +35,9 @@ def _time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def vote_status(db: Path, charters_digest: str, ref: str, now: datetime) -> status.VoteStatus | None:
+def vote_status(
+    db: Path, charters_digest: str, ref: str, now: datetime
+) -> status.VoteStatus | None:
     """The vote's status read directly, or None when the full path must answer."""
     if not db.is_file():
         return None

@@ -1,4 +1,4 @@
-"""The record: sqlmodel tables for people, groups, RFCs, votes, elections, the ledger and the outbox.
+"""The record: tables for people, groups, RFCs, votes, elections, the ledger and the outbox.
 
 Times are stored as naive UTC and read back as aware UTC (``UTCDateTime``). Frozen policies and
 electorates are JSON so that a vote keeps the rules it opened under whatever the charters say later.
@@ -100,6 +100,7 @@ class Foundation(SQLModel, table=True):
     labels: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     docs: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     charters_digest: str = ""
+    people_applied: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # people.yaml
     synced_at: datetime = _time()
 
 

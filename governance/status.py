@@ -18,7 +18,15 @@ from governance.refs import rfc_label
 
 CLOSED = "closed"
 OPEN = "open"
-STORED_COUNTS = ("yes", "no", "abstain", "non_binding", "participation", "quorum_needed", "quorum_met")
+STORED_COUNTS = (
+    "yes",
+    "no",
+    "abstain",
+    "non_binding",
+    "participation",
+    "quorum_needed",
+    "quorum_met",
+)
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,9 @@ def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
     def shown(binding: bool) -> list[BallotView]:
         if secret:
             return []
-        return [BallotView(b.handle, b.choice, iso(b.cast_at)) for b in ballots if b.binding == binding]
+        return [
+            BallotView(b.handle, b.choice, iso(b.cast_at)) for b in ballots if b.binding == binding
+        ]
 
     return VoteStatus(
         rfc=rfc_label(facts.rfc_number),

@@ -192,7 +192,7 @@ def _due(election: Election, now: datetime) -> bool:
 
 
 def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) -> ElectionStatus:
-    """Cast or change a ranked ballot; a person outside the electorate is recorded as non-binding."""
+    """Cast or change a ranked ballot; outside the electorate it is recorded as non-binding."""
     uow.check_time(now)
     election = common.election(uow, command.election)
     label = common.election_label(election.number)

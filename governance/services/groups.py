@@ -1,16 +1,19 @@
-"""People, groups and memberships: the registry, charter syncs, joins, approvals, leaves and roles."""
+"""People, groups and memberships: the registry, charter syncs, joins, approvals, leaves, roles."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from governance.clock import iso
 from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from governance.model import (
+    VOTING_ROLES,
     CharterRevision,
     Foundation,
     Group,
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from governance.charters import Charters
 
 ROLES = tuple(r.value for r in Role)
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
+"""GitHub's rule for logins (as ``charters.GITHUB_LOGIN_PATTERN``): no ``%`` or ``_`` to match
+as LIKE wildcards when looking for a clash."""
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -70,6 +76,11 @@ def _check_accounts(
     uow: UnitOfWork, github: str | None, discord_id: str | None, me: int | None
 ) -> None:
     if github is not None:
+        if not GITHUB_LOGIN.match(github) or len(github) > 39:
+            raise InvalidInput(
+                f"'{github[:60]}' is not a GitHub login; a login is letters, digits and single "
+                "dashes between them, at most 39 characters, like 'ada-lindqvist'."
+            )
         other = uow.session.exec(
             select(Person).where(col(Person.github).ilike(github), col(Person.id) != me)
         ).first()
@@ -163,6 +174,7 @@ class SyncReport:
     groups_founded: list[str] = field(default_factory=list)
     groups_revised: list[str] = field(default_factory=list)
     roster_changes: list[dict[str, str]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
 
 
 def _file_roster(front: Any) -> dict[str, list[str]]:
@@ -178,15 +190,14 @@ def _role_by_person(roster: dict[str, list[str]]) -> dict[str, str]:
     return {handle: role for role, handles in roster.items() for handle in handles}
 
 
-def sync_charters(
-    uow: UnitOfWork, actor: str, now: datetime, charters: Charters, digest: str
-) -> SyncReport:
-    """Apply the charters: the registry, foundation settings, and each changed charter's roster diff.
+def sync_charters(uow: UnitOfWork, actor: str, now: datetime, charters: Charters) -> SyncReport:
+    """Apply the charters: the registry, foundation settings, each changed charter's roster diff.
 
     A revised charter is applied as the difference from the previous revision of the same file,
     so joins and leaves made through the bot are not undone by an unrelated edit.
     """
     uow.check_time(now)
+    digest = charters.digest
     report = SyncReport(digest=digest)
     settings = common.foundation(uow)
     if settings is not None and settings.charters_digest == digest:
@@ -202,7 +213,7 @@ def sync_charters(
     settings.charters_digest = digest
     settings.synced_at = now
     uow.session.add(settings)
-    _sync_people(uow, now, charters, report)
+    _sync_people(uow, now, settings, charters, report)
     uow.session.flush()
     for slug, charter in sorted(charters.groups.items()):
         _sync_group(uow, now, slug, charter, report)
@@ -219,31 +230,61 @@ def sync_charters(
             "groups_founded": report.groups_founded,
             "groups_revised": report.groups_revised,
             "roster_changes": report.roster_changes,
+            "conflicts": report.conflicts,
         },
     )
     uow.commit()
     return report
 
 
-def _sync_people(uow: UnitOfWork, now: datetime, charters: Charters, report: SyncReport) -> None:
+PERSON_FIELDS = ("name", "github", "discord_id")
+
+
+def _sync_people(
+    uow: UnitOfWork, now: datetime, settings: Foundation, charters: Charters, report: SyncReport
+) -> None:
+    """Apply people.yaml as the difference from the version applied before, field by field.
+
+    Accounts linked through govbot so survive edits that do not touch that person's entry.
+    """
+    previous: dict[str, dict[str, Any]] = settings.people_applied or {}
     existing = {p.handle: p for p in uow.session.exec(select(Person))}
+    applied: dict[str, dict[str, Any]] = {}
     for entry in charters.people:
+        fields = {f: getattr(entry, f) for f in PERSON_FIELDS}
+        applied[entry.handle] = fields
         who = existing.get(entry.handle)
         if who is None:
-            uow.session.add(
-                Person(
-                    handle=entry.handle,
-                    name=entry.name,
-                    github=entry.github,
-                    discord_id=entry.discord_id,
-                    created_at=now,
-                )
-            )
+            who = Person(handle=entry.handle, name=entry.name, created_at=now)
+            changed = dict(fields)
             report.people_added.append(entry.handle)
-        elif (who.name, who.github, who.discord_id) != (entry.name, entry.github, entry.discord_id):
-            who.name, who.github, who.discord_id = entry.name, entry.github, entry.discord_id
-            uow.session.add(who)
+        else:
+            before = previous.get(entry.handle, {})
+            changed = {
+                f: v for f, v in fields.items() if before.get(f) != v and getattr(who, f) != v
+            }
+            if not changed:
+                continue
             report.people_updated.append(entry.handle)
+        for field_name, value in changed.items():
+            if field_name != "name" and value is not None and _taken(uow, field_name, value, who):
+                report.conflicts.append(
+                    f"{entry.handle}: {field_name} {value} is linked to someone else; not applied"
+                )
+                continue
+            setattr(who, field_name, value)
+        uow.session.add(who)
+        uow.session.flush()
+    settings.people_applied = applied
+
+
+def _taken(uow: UnitOfWork, field_name: str, value: str, who: Person) -> bool:
+    if field_name == "github":
+        match = func.lower(col(Person.github)) == value.lower()
+    else:
+        match = col(Person.discord_id) == value
+    other = uow.session.exec(select(Person).where(match, col(Person.id) != who.id)).first()
+    return other is not None
 
 
 def _sync_group(
@@ -320,6 +361,8 @@ def _apply_roster_diff(
             current.until = now
             uow.session.add(current)
         uow.session.add(Membership(group_id=group_.id, person_id=who.id, role=new, since=now))
+        if new in VOTING_ROLES:
+            _settle(uow, now, group_, who, None)
         report.roster_changes.append({"group": group_.slug, "person": handle, "role": new})
 
 
@@ -368,13 +411,22 @@ class MembershipResult:
     pending: bool = False
 
 
-def _start(uow: UnitOfWork, now: datetime, group_: Group, who: Person, role: str) -> None:
+def _start(
+    uow: UnitOfWork,
+    now: datetime,
+    group_: Group,
+    who: Person,
+    role: str,
+    decided_by: int | None = None,
+) -> None:
     assert group_.id is not None and who.id is not None
     current = common.current_membership(uow, group_.id, who.id)
     if current is not None:
         current.until = now
         uow.session.add(current)
     uow.session.add(Membership(group_id=group_.id, person_id=who.id, role=role, since=now))
+    if role in VOTING_ROLES:
+        _settle(uow, now, group_, who, decided_by)
 
 
 def _pending(uow: UnitOfWork, group_: Group, who: Person) -> JoinRequest | None:
@@ -385,6 +437,27 @@ def _pending(uow: UnitOfWork, group_: Group, who: Person) -> JoinRequest | None:
             JoinRequest.state == JoinState.PENDING,
         )
     ).first()
+
+
+def _settle(
+    uow: UnitOfWork,
+    now: datetime,
+    group_: Group,
+    who: Person,
+    decided_by: int | None,
+    state: str = JoinState.APPROVED,
+) -> None:
+    """Close a pending request once it is answered: a vote given (approved), or the person left.
+
+    A request left pending after its answer would still be listed, and approving it later would
+    restart the person as a member: a chair would be demoted, perhaps the last one.
+    """
+    request = _pending(uow, group_, who)
+    if request is not None:
+        request.state = state
+        request.decided_at = now
+        request.decided_by_id = decided_by
+        uow.session.add(request)
 
 
 def join_group(uow: UnitOfWork, actor: str, now: datetime, command: JoinGroup) -> MembershipResult:
@@ -425,12 +498,20 @@ def approve_join(
     request = _pending(uow, group_, who)
     if request is None:
         raise NotFound(
-            f"{who.handle} has no pending request to join {group_.slug}; they can ask with `wg join`."
+            f"{who.handle} has no pending request to join {group_.slug}; "
+            "they can ask with `wg join`."
         )
     request.state = JoinState.APPROVED
     request.decided_at = now
     request.decided_by_id = chair.id
     uow.session.add(request)
+    role = common.role_of(uow, group_, who)
+    if role in VOTING_ROLES:  # a request from before they got a vote: never demote them
+        uow.record(
+            now, actor, "group.join-approved", group_.slug, {"person": who.handle, "role": role}
+        )
+        uow.commit()
+        return MembershipResult(group_.slug, who.handle, role)
     _start(uow, now, group_, who, Role.MEMBER)
     uow.record(
         now, actor, "group.join-approved", group_.slug, {"person": who.handle, "role": "member"}
@@ -474,6 +555,7 @@ def leave_group(
         )
     current.until = now
     uow.session.add(current)
+    _settle(uow, now, group_, who, None, JoinState.WITHDRAWN)
     uow.record(now, actor, "group.left", group_.slug, {"person": who.handle, "role": current.role})
     uow.commit()
     return MembershipResult(group_.slug, who.handle, None)
@@ -495,7 +577,7 @@ def set_role(uow: UnitOfWork, actor: str, now: datetime, command: SetRole) -> Me
         raise Conflict(
             f"{who.handle} is the last chair of {group_.slug}; make someone else chair first."
         )
-    _start(uow, now, group_, who, command.role)
+    _start(uow, now, group_, who, command.role, me.id)
     uow.record(
         now,
         actor,

@@ -71,7 +71,7 @@ class RfcRef:
 
 
 def propose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: ProposeRfc) -> RfcRef:
-    """Members and chairs of a group (and admins) propose RFCs; they are numbered foundation-wide."""
+    """Members and chairs of a group (and admins) propose; numbers are foundation-wide."""
     uow.check_time(now)
     title = common.clean_text(command.title, "title", limit=common.TITLE_MAX, multiline=False)
     body = common.clean_text(command.body, "body", limit=common.BODY_MAX, multiline=True)
@@ -304,7 +304,8 @@ def raise_concern(
         electors |= set(vote.electorate)
     if who.handle not in electors:
         raise NotEligible(
-            f"Only people with a vote in {group_.slug} may raise blocking concerns; {actor} has none. "
+            f"Only people with a vote in {group_.slug} may raise blocking concerns; "
+            f"{actor} has none. "
             "Comment in the discussion instead."
         )
     assert rfc.id is not None and who.id is not None
@@ -579,7 +580,7 @@ def open_vote(uow: UnitOfWork, actor: str, now: datetime, command: OpenVote) -> 
 
 
 def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot) -> BallotResult:
-    """Anyone registered may cast; only electors' ballots bind. A decisive ballot closes the vote."""
+    """Anyone registered may cast; only electors' ballots bind. A decisive one closes the vote."""
     uow.check_time(now)
     choice = command.choice.strip().lower()
     if choice not in CHOICES:

@@ -1,4 +1,4 @@
-"""``tick(now)``: close everything that is due, so deadlines hold whoever calls it and however late."""
+"""``tick(now)``: close everything that is due, so deadlines hold however late it runs."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class TickReport:
 
 
 def tick(uow: UnitOfWork, now: datetime) -> TickReport:
-    """Close due votes and elections at their own closing moments; commit once if anything changed."""
+    """Close due votes and elections at their own closing moments; commit once if any."""
     report = TickReport()
     votes = due_votes(uow, now)
     elections = due_elections(uow, now)
@@ -42,4 +42,3 @@ def tick(uow: UnitOfWork, now: datetime) -> TickReport:
         )
     uow.commit()
     return report
-

@@ -245,3 +245,16 @@ def test_installed_entry_point_runs_as_written(tmp_path: Path) -> None:
     bad = subprocess.run([*cmd, "vote", "status", "RFC-0001"], capture_output=True, text=True, env=env,
                          check=False)
     assert bad.returncode == 1 and "There is no RFC-0001" in bad.stderr
+
+
+def test_malformed_duration_in_a_charter_is_refused_clearly(govbot: Console, db_path: Path) -> None:
+    govbot("wg", "list")
+    before = ledger_count(db_path)
+    path = govbot.charters / "foundation.yaml"
+    path.write_text(path.read_text().replace("duration: 14d", "duration: 14days"))
+    out, _ = govbot("check", code=1)
+    assert "foundation.yaml:" in out and "'14days' is not a duration" in out
+    _, err = govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo",
+                    code=1)
+    assert "The charters do not validate" in err and "14days" in err
+    assert ledger_count(db_path) == before

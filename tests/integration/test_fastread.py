@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.wiring import charters_digest
+from governance.digest import charters_digest
 from governance import fastread
 from governance.services import rfcs
 from governance.store import Store

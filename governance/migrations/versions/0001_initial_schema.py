@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('labels', sa.JSON(), nullable=False),
     sa.Column('docs', sa.JSON(), nullable=False),
     sa.Column('charters_digest', sa.String(), nullable=False),
+    sa.Column('people_applied', sa.JSON(), nullable=False),
     sa.Column('synced_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
