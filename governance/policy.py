@@ -76,7 +76,10 @@ _QUORUM_HINT: Final = (
     "or a whole number like 5 for a count of electors"
 )
 _PASS_HINT: Final = "write majority, supermajority, unanimous or {at_least: 0.6}"  # noqa: S105
-_AT_LEAST_HINT: Final = "write a decimal in (0, 1] like {at_least: 0.6}"
+_AT_LEAST_HINT: Final = (
+    "write a decimal above 0.5 and at most 1 like {at_least: 0.6} (at or below one half a tie "
+    "or a minority could pass; use majority for more yes than no)"
+)
 
 
 class UnknownPolicy(ValueError):
@@ -210,8 +213,10 @@ def _read_pass(value: object) -> rules.PassRule:
             raise ValueError(f"pass {show_value(value)} is not a pass rule; {_PASS_HINT}")
         raw = value["at_least"]
         threshold = Fraction(1) if raw == 1 and not isinstance(raw, bool) else _decimal(raw)
-        if threshold is None or not 0 < threshold <= 1:
-            raise ValueError(f"pass at_least {show_value(raw)} is not in (0, 1]; {_AT_LEAST_HINT}")
+        if threshold is None or not Fraction(1, 2) < threshold <= 1:
+            raise ValueError(
+                f"pass at_least {show_value(raw)} is not in (0.5, 1]; {_AT_LEAST_HINT}"
+            )
         return rules.PassRule("at_least", threshold)
     raise ValueError(f"pass {show_value(value)} is not a pass rule; {_PASS_HINT}")
 

@@ -257,8 +257,9 @@ def test_pass_forms(value, expected):
     [
         ("simple", "pass 'simple' is not a pass rule"),
         ("majorty", "did you mean 'majority'?"),
-        ({"at_least": 0}, "pass at_least 0 is not in (0, 1]"),
-        ({"at_least": 1.2}, "pass at_least 1.2 is not in (0, 1]"),
+        ({"at_least": 0}, "pass at_least 0 is not in (0.5, 1]"),
+        ({"at_least": 1.2}, "pass at_least 1.2 is not in (0.5, 1]"),
+        ({"at_least": 0.5}, "at or below one half a tie or a minority could pass"),
         ({"at_most": 0.5}, "pass {at_most: 0.5} is not a pass rule"),
         (0.6, "pass 0.6 is not a pass rule; write majority, supermajority, unanimous or"),
     ],
