@@ -529,8 +529,8 @@ def cmd_vote_status(c: Console) -> Answer:
     """Show a vote; from a current SQLite file it is read without loading the ORM."""
     status = None
     if "://" not in str(c.args.db):
-        from bot.wiring import charters_digest
         from governance import fastread
+        from governance.digest import charters_digest
 
         digest = charters_digest(c.charters)
         status = fastread.vote_status(Path(c.args.db), digest, c.args.rfc, c.now)

@@ -31,7 +31,7 @@ def people_yaml(handles: list[str]) -> str:
     lines = ["people:"]
     for i, handle in enumerate(handles):
         lines.append(
-            f'  - {{handle: {handle}, name: {handle.title()} Example, github: {handle}-gh, '
+            f"  - {{handle: {handle}, name: {handle.title()} Example, github: {handle}-gh, "
             f'discord_id: "1{i:017d}"}}'
         )
     return "\n".join(lines) + "\n"

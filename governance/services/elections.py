@@ -191,14 +191,34 @@ def _due(election: Election, now: datetime) -> bool:
     return election.state == VoteState.OPEN and common.after(now, election.closes_at)
 
 
+def _closing_moment(uow: UnitOfWork, election: Election, now: datetime) -> datetime | None:
+    """When an open election fell due, if it has by ``now``; None while it stays open.
+
+    With ``close_early`` that is the first moment after ``min_duration`` at which every elector
+    had ranked, even when nobody looked until after the deadline; otherwise the deadline.
+    """
+    if election.state != VoteState.OPEN:
+        return None
+    frozen = policies.policy_from_dict(election.policy)
+    earliest = as_utc(election.opened_at + frozen.min_duration)
+    if frozen.close_early and now >= earliest:
+        cast = {h: as_utc(b.cast_at) for b, h in _rankings(uow, election) if b.binding}
+        if cast and set(election.electorate) <= set(cast):
+            moment = max(earliest, *cast.values())
+            if election.closes_at is None or moment <= as_utc(election.closes_at):
+                return moment
+    return election.closes_at if _due(election, now) else None
+
+
 def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) -> ElectionStatus:
     """Cast or change a ranked ballot; outside the electorate it is recorded as non-binding."""
     uow.check_time(now)
     election = common.election(uow, command.election)
     label = common.election_label(election.number)
     who = common.person(uow, actor)
-    if _due(election, now):
-        close_election(uow, election, now, at=election.closes_at)
+    moment = _closing_moment(uow, election, now)
+    if moment is not None:
+        close_election(uow, election, now, at=moment)
         uow.commit()
     if election.state not in LIVE:
         raise VoteClosed(f"{label} is {election.state}; rankings are no longer accepted.")
@@ -290,7 +310,7 @@ def close_election(
     election.result = {
         "ranking": [list(t) for t in result.ranking],
         "winners": list(result.winners) if outcome != rules.Outcome.NO_QUORUM else [],
-        "tied": list(result.tied),
+        "tied": list(result.tied) if outcome != rules.Outcome.NO_QUORUM else [],
         "ballots": tally.participation,
         "non_binding": tally.non_binding,
         "quorum_needed": tally.quorum_needed,
@@ -353,15 +373,7 @@ def due_elections(uow: UnitOfWork, now: datetime) -> list[tuple[Election, dateti
     """Open elections to close now: past the deadline, or all electors ranked after min_duration."""
     due: list[tuple[Election, datetime]] = []
     for election in uow.session.exec(select(Election).where(Election.state == VoteState.OPEN)):
-        if _due(election, now):
-            assert election.closes_at is not None
-            due.append((election, election.closes_at))
-            continue
-        frozen = policies.policy_from_dict(election.policy)
-        earliest = election.opened_at + frozen.min_duration
-        rows = _rankings(uow, election)
-        voted = {h for b, h in rows if b.binding}
-        if frozen.close_early and now >= earliest and set(election.electorate) <= voted:
-            last = max((as_utc(b.cast_at) for b, _ in rows if b.binding), default=earliest)
-            due.append((election, max(earliest, last)))
+        moment = _closing_moment(uow, election, now)
+        if moment is not None:
+            due.append((election, moment))
     return due

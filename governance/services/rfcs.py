@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from governance import policy as policies
@@ -293,11 +294,9 @@ def raise_concern(
             f"{label} is {rfc.status}; concerns can be raised only before it is decided."
         )
     vote = _live_vote(uow, rfc)
-    if vote is not None and _due(vote, now):
-        close_vote(uow, vote, rfc, now, at=vote.closes_at)
-        uow.commit()
+    if vote is not None and _close_if_due(uow, vote, rfc, now):
         raise VoteClosed(
-            f"The vote on {label} closed at {iso(vote.closes_at)}; it is too late to block it."
+            f"The vote on {label} closed at {iso(vote.closed_at)}; it is too late to block it."
         )
     electors = set(common.electorate(uow, group_, "members"))
     if vote is not None:
@@ -462,8 +461,40 @@ class BallotResult:
     status: VoteStatus
 
 
-def _due(vote: Vote, now: datetime) -> bool:
-    return vote.state == VoteState.OPEN and common.after(now, vote.closes_at)
+def _closing_moment(uow: UnitOfWork, vote: Vote, now: datetime) -> datetime | None:
+    """When an open vote fell due, if it has by ``now``; None while it stays open.
+
+    With ``close_early`` that is the first moment after ``min_duration`` (and after the last
+    ballot and the last resolved concern) at which the outcome was settled, even when nobody
+    looked until later; otherwise its deadline.
+    """
+    if vote.state != VoteState.OPEN:
+        return None
+    frozen = policies.policy_from_dict(vote.policy)
+    earliest = vote.opened_at + frozen.min_duration
+    if frozen.close_early and now >= earliest:
+        ballots = _ballots(uow, vote)
+        if rules.decided(frozen, vote.electorate, _choices(ballots)):
+            moments = [earliest, *(as_utc(b.cast_at) for b, _ in ballots)]
+            resumed = uow.session.exec(
+                select(func.max(Concern.resolved_at)).where(Concern.rfc_id == vote.rfc_id)
+            ).one()
+            if resumed is not None:
+                moments.append(as_utc(resumed))
+            moment = max(moments)
+            if vote.closes_at is None or moment <= vote.closes_at:
+                return moment
+    return vote.closes_at if common.after(now, vote.closes_at) else None
+
+
+def _close_if_due(uow: UnitOfWork, vote: Vote, rfc: Rfc, now: datetime) -> bool:
+    """Close a vote that fell due before ``now`` at its own moment; True if it did."""
+    moment = _closing_moment(uow, vote, now)
+    if moment is None:
+        return False
+    close_vote(uow, vote, rfc, now, at=moment)
+    uow.commit()
+    return True
 
 
 def _ballots(uow: UnitOfWork, vote: Vote) -> list[tuple[Ballot, str]]:
@@ -591,9 +622,7 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
     vote = latest_vote(uow, rfc)
     if vote is None:
         raise NotFound(f"{label} has no vote open; a chair opens one with `vote open {label}`.")
-    if _due(vote, now):
-        close_vote(uow, vote, rfc, now, at=vote.closes_at)
-        uow.commit()
+    _close_if_due(uow, vote, rfc, now)
     if vote.state not in LIVE:
         raise VoteClosed(
             f"The vote on {label} is {vote.state} ({vote.outcome}) since {iso(vote.closed_at)}; "
@@ -657,11 +686,10 @@ def cancel_vote(uow: UnitOfWork, actor: str, now: datetime, command: CancelVote)
     vote = latest_vote(uow, rfc)
     if vote is None or vote.state not in LIVE:
         raise Conflict(f"{label} has no open vote to cancel.")
-    if _due(vote, now):
-        close_vote(uow, vote, rfc, now, at=vote.closes_at)
-        uow.commit()
+    if _close_if_due(uow, vote, rfc, now):
         raise VoteClosed(
-            f"The vote on {label} already closed at its deadline; it cannot be cancelled."
+            f"The vote on {label} closed at {iso(vote.closed_at)} ({vote.outcome}); "
+            "a closed vote cannot be cancelled."
         )
     vote.state = VoteState.CANCELLED
     vote.outcome = rules.Outcome.CANCELLED
@@ -723,14 +751,7 @@ def due_votes(uow: UnitOfWork, now: datetime) -> list[tuple[Vote, Rfc, datetime]
         .where(Vote.state == VoteState.OPEN)
     ).all()
     for vote, rfc in rows:
-        if _due(vote, now):
-            assert vote.closes_at is not None
-            due.append((vote, rfc, vote.closes_at))
-            continue
-        frozen = policies.policy_from_dict(vote.policy)
-        ballots = _ballots(uow, vote)
-        if rules.may_close_early(frozen, vote.electorate, _choices(ballots), vote.opened_at, now):
-            earliest = vote.opened_at + frozen.min_duration
-            last = max((as_utc(b.cast_at) for b, _ in ballots if b.binding), default=earliest)
-            due.append((vote, rfc, max(earliest, last)))
+        moment = _closing_moment(uow, vote, now)
+        if moment is not None:
+            due.append((vote, rfc, moment))
     return due

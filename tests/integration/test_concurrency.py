@@ -46,7 +46,17 @@ def test_processes_wait_for_each_other(db_path: Path, charters_dir: Path, act: A
     base = [sys.executable, "-m", "bot.cli", "--db", str(db_path), "--charters", str(charters_dir)]
     procs = [
         subprocess.Popen(
-            [*base, "--now", "2027-01-04T11:00:00Z", "vote", "cast", "RFC-0001", "yes", "--as", who],
+            [
+                *base,
+                "--now",
+                "2027-01-04T11:00:00Z",
+                "vote",
+                "cast",
+                "RFC-0001",
+                "yes",
+                "--as",
+                who,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -47,39 +47,128 @@ def ledger_count(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM ledger").fetchone()[0]
 
 
-def test_global_options_stand_before_or_after_the_command(db_path: Path, charters_dir: Path) -> None:
+def test_global_options_stand_before_or_after_the_command(
+    db_path: Path, charters_dir: Path
+) -> None:
     base = ["--charters", str(charters_dir)]
-    rc, out, _ = run(["--db", str(db_path), *base, "--now", at(3), "rfc", "propose", "--group", "core",
-                      "--title", "T", "--body", "B", "--as", "bo", "--json"])
+    rc, out, _ = run(
+        [
+            "--db",
+            str(db_path),
+            *base,
+            "--now",
+            at(3),
+            "rfc",
+            "propose",
+            "--group",
+            "core",
+            "--title",
+            "T",
+            "--body",
+            "B",
+            "--as",
+            "bo",
+            "--json",
+        ]
+    )
     assert rc == 0 and json.loads(out)["rfc"] == "RFC-0001"
-    rc, out, _ = run(["vote", "open", "RFC-0001", "--as", "ada", "--db", str(db_path), *base,
-                      "--now", at(4)])
+    rc, out, _ = run(
+        ["vote", "open", "RFC-0001", "--as", "ada", "--db", str(db_path), *base, "--now", at(4)]
+    )
     assert rc == 0, out
-    rc, out, _ = run(["--db", str(db_path), *base, "--now", at(4, 11), "vote", "cast", "RFC-0001",
-                      "yes", "--as", "bo", "--json"])
+    rc, out, _ = run(
+        [
+            "--db",
+            str(db_path),
+            *base,
+            "--now",
+            at(4, 11),
+            "vote",
+            "cast",
+            "RFC-0001",
+            "yes",
+            "--as",
+            "bo",
+            "--json",
+        ]
+    )
     assert rc == 0 and json.loads(out)["binding"] is True
 
 
 def test_vote_status_json_fields(govbot: Console) -> None:
-    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(3))
+    govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "T",
+        "--body",
+        "B",
+        "--as",
+        "bo",
+        "--now",
+        at(3),
+    )
     govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(4))
     govbot("vote", "cast", "RFC-0001", "yes", "--as", "bo", "--now", at(4, 11))
     govbot("vote", "cast", "RFC-0001", "no", "--as", "hal", "--now", at(4, 12))
     status = govbot.json("vote", "status", "RFC-0001", "--now", at(4, 13))
-    assert {k: status[k] for k in ("rfc", "state", "outcome", "yes", "no", "abstain", "non_binding",
-                                   "electorate", "quorum_met", "closes_at")} == {
-        "rfc": "RFC-0001", "state": "open", "outcome": None, "yes": 1, "no": 0, "abstain": 0,
-        "non_binding": 1, "electorate": 5, "quorum_met": False, "closes_at": "2027-01-11T10:00:00Z",
+    assert {
+        k: status[k]
+        for k in (
+            "rfc",
+            "state",
+            "outcome",
+            "yes",
+            "no",
+            "abstain",
+            "non_binding",
+            "electorate",
+            "quorum_met",
+            "closes_at",
+        )
+    } == {
+        "rfc": "RFC-0001",
+        "state": "open",
+        "outcome": None,
+        "yes": 1,
+        "no": 0,
+        "abstain": 0,
+        "non_binding": 1,
+        "electorate": 5,
+        "quorum_met": False,
+        "closes_at": "2027-01-11T10:00:00Z",
     }
 
 
 def test_full_rfc_lifecycle(govbot: Console, db_path: Path) -> None:
     """Propose, discuss, concern, resolve, vote, early close, outcome; then verify the ledger."""
-    out, _ = govbot("rfc", "propose", "--group", "core", "--title", "Open captions dataset",
-                    "--body", "We publish captions under CC-BY.", "--as", "bo", "--now", at(1))
+    out, _ = govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "Open captions dataset",
+        "--body",
+        "We publish captions under CC-BY.",
+        "--as",
+        "bo",
+        "--now",
+        at(1),
+    )
     assert "RFC-0001" in out
-    concern = govbot.json("rfc", "concern", "RFC-0001", "Which licence for derived data?",
-                          "--as", "cy", "--now", at(2))
+    concern = govbot.json(
+        "rfc",
+        "concern",
+        "RFC-0001",
+        "Which licence for derived data?",
+        "--as",
+        "cy",
+        "--now",
+        at(2),
+    )
     assert concern["concern_id"] == 1
     opened = govbot.json("vote", "open", "RFC-0001", "--as", "ada", "--now", at(3))
     assert (opened["state"], opened["closes_at"]) == ("paused", None)
@@ -103,7 +192,20 @@ def test_full_rfc_lifecycle(govbot: Console, db_path: Path) -> None:
 
 
 def test_lifecycle_to_deadline_and_rejection(govbot: Console) -> None:
-    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(1))
+    govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "T",
+        "--body",
+        "B",
+        "--as",
+        "bo",
+        "--now",
+        at(1),
+    )
     govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(2))
     govbot("vote", "cast", "RFC-0001", "no", "--as", "bo", "--now", at(2, 11))
     govbot("vote", "cast", "RFC-0001", "no", "--as", "cy", "--now", at(2, 11))
@@ -111,13 +213,27 @@ def test_lifecycle_to_deadline_and_rejection(govbot: Console) -> None:
     # any later command catches up with the deadline first
     status = govbot.json("vote", "status", "RFC-0001", "--now", at(12))
     assert (status["state"], status["outcome"]) == ("closed", "rejected")
-    out, err = govbot("vote", "cast", "RFC-0001", "yes", "--as", "ed", "--now", at(12), code=1)
+    _, err = govbot("vote", "cast", "RFC-0001", "yes", "--as", "ed", "--now", at(12), code=1)
     assert "ballots are no longer accepted" in err
 
 
 def test_election_end_to_end(govbot: Console) -> None:
-    opened = govbot.json("election", "open", "--group", "core", "--seats", "1", "--candidates",
-                         "bo,cy,di", "--title", "Chair 2027", "--as", "ada", "--now", at(1))
+    opened = govbot.json(
+        "election",
+        "open",
+        "--group",
+        "core",
+        "--seats",
+        "1",
+        "--candidates",
+        "bo,cy,di",
+        "--title",
+        "Chair 2027",
+        "--as",
+        "ada",
+        "--now",
+        at(1),
+    )
     assert opened["election"] == "E-0001" and opened["state"] == "open"
     ballots = {"ada": "cy,bo,di", "bo": "bo,cy=di", "cy": "cy,di,bo", "di": "di,cy,bo", "ed": "cy"}
     for who, ranking in ballots.items():
@@ -131,8 +247,20 @@ def test_election_end_to_end(govbot: Console) -> None:
 
 
 def test_election_bad_ranking(govbot: Console) -> None:
-    govbot("election", "open", "--group", "core", "--seats", "1", "--candidates", "bo,cy",
-           "--as", "ada", "--now", at(1))
+    govbot(
+        "election",
+        "open",
+        "--group",
+        "core",
+        "--seats",
+        "1",
+        "--candidates",
+        "bo,cy",
+        "--as",
+        "ada",
+        "--now",
+        at(1),
+    )
     _, err = govbot("election", "rank", "E-0001", "bo,zed", "--as", "cy", "--now", at(1), code=2)
     assert "'zed' is not a candidate; the candidates are bo, cy." in err
 
@@ -140,35 +268,89 @@ def test_election_bad_ranking(govbot: Console) -> None:
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["rfc", "propose", "--group", "nope", "--title", "T", "--body", "B", "--as", "bo"], 1,
-         "There is no group 'nope'"),
-        (["rfc", "propose", "--group", "core", "--title", "", "--body", "B", "--as", "bo"], 2,
-         "title is empty"),
-        (["rfc", "propose", "--group", "core", "--title", "x" * 10_000, "--body", "B", "--as", "bo"],
-         2, "limit is 200"),
-        (["rfc", "propose", "--group", "core", "--title", "a\x1bb", "--body", "B", "--as", "bo"], 2,
-         "control character U+001B"),
-        (["rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "zed"], 1,
-         "No person with handle 'zed'"),
+        (
+            ["rfc", "propose", "--group", "nope", "--title", "T", "--body", "B", "--as", "bo"],
+            1,
+            "There is no group 'nope'",
+        ),
+        (
+            ["rfc", "propose", "--group", "core", "--title", "", "--body", "B", "--as", "bo"],
+            2,
+            "title is empty",
+        ),
+        (
+            [
+                "rfc",
+                "propose",
+                "--group",
+                "core",
+                "--title",
+                "x" * 10_000,
+                "--body",
+                "B",
+                "--as",
+                "bo",
+            ],
+            2,
+            "limit is 200",
+        ),
+        (
+            ["rfc", "propose", "--group", "core", "--title", "a\x1bb", "--body", "B", "--as", "bo"],
+            2,
+            "control character U+001B",
+        ),
+        (
+            ["rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "zed"],
+            1,
+            "No person with handle 'zed'",
+        ),
         (["vote", "status", "RFC-0009"], 1, "There is no RFC-0009"),
         (["vote", "cast", "RFC-0001", "yes"], 2, "add --as HANDLE"),
         (["vote", "status", "RFC-0001", "--now", "yesterday"], 2, "not an ISO 8601 time"),
         (["vote", "status", "banana"], 2, "'banana' is not an RFC number"),
     ],
 )
-def test_bad_input_gets_one_clear_sentence(govbot: Console, db_path: Path, argv, code, message) -> None:
+def test_bad_input_gets_one_clear_sentence(
+    govbot: Console, db_path: Path, argv, code, message
+) -> None:
     govbot("wg", "list")
     before = ledger_count(db_path)
-    out, err = govbot(*argv, code=code)
+    _, err = govbot(*argv, code=code)
     assert message in err
     assert ledger_count(db_path) == before
 
 
 def test_now_before_last_entry_is_refused(govbot: Console, db_path: Path) -> None:
-    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(5))
+    govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "T",
+        "--body",
+        "B",
+        "--as",
+        "bo",
+        "--now",
+        at(5),
+    )
     before = ledger_count(db_path)
-    _, err = govbot("rfc", "propose", "--group", "core", "--title", "T2", "--body", "B", "--as", "bo",
-                    "--now", at(4), code=1)
+    _, err = govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "T2",
+        "--body",
+        "B",
+        "--as",
+        "bo",
+        "--now",
+        at(4),
+        code=1,
+    )
     assert "earlier than the last recorded change (2027-01-05T10:00:00Z)" in err
     assert ledger_count(db_path) == before
 
@@ -179,15 +361,54 @@ def test_json_errors(govbot: Console) -> None:
 
 
 def test_non_binding_answer_says_so(govbot: Console) -> None:
-    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(1))
+    govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "T",
+        "--body",
+        "B",
+        "--as",
+        "bo",
+        "--now",
+        at(1),
+    )
     govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(2))
     out, _ = govbot("vote", "cast", "RFC-0001", "yes", "--as", "ivy", "--now", at(2, 11))
     assert "non-binding" in out and "not in this vote's electorate" in out
 
 
 def test_ledger_verify_exits_1_when_tampered(govbot: Console, db_path: Path) -> None:
-    govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", "--now", at(1))
-    govbot("rfc", "propose", "--group", "core", "--title", "U", "--body", "B", "--as", "bo", "--now", at(2))
+    govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "T",
+        "--body",
+        "B",
+        "--as",
+        "bo",
+        "--now",
+        at(1),
+    )
+    govbot(
+        "rfc",
+        "propose",
+        "--group",
+        "core",
+        "--title",
+        "U",
+        "--body",
+        "B",
+        "--as",
+        "bo",
+        "--now",
+        at(2),
+    )
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE ledger SET subject = 'RFC-0009' WHERE seq = 2")
     out, _ = govbot("ledger", "verify", code=1)
@@ -237,13 +458,15 @@ def test_installed_entry_point_runs_as_written(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     db = tmp_path / "g.db"
     cmd = [sys.executable, "-m", "bot.cli", "--db", str(db), "--now", "2027-01-04T10:00:00Z"]
-    listing = subprocess.run([*cmd, "wg", "list", "--json"], capture_output=True, text=True, env=env,
-                             check=False)
+    listing = subprocess.run(
+        [*cmd, "wg", "list", "--json"], capture_output=True, text=True, env=env, check=False
+    )
     assert listing.returncode == 0, listing.stderr
     slugs = [g["slug"] for g in json.loads(listing.stdout)]
     assert slugs == ["community", "datasets", "interop", "red-team", "steering", "training"]
-    bad = subprocess.run([*cmd, "vote", "status", "RFC-0001"], capture_output=True, text=True, env=env,
-                         check=False)
+    bad = subprocess.run(
+        [*cmd, "vote", "status", "RFC-0001"], capture_output=True, text=True, env=env, check=False
+    )
     assert bad.returncode == 1 and "There is no RFC-0001" in bad.stderr
 
 
@@ -254,7 +477,8 @@ def test_malformed_duration_in_a_charter_is_refused_clearly(govbot: Console, db_
     path.write_text(path.read_text().replace("duration: 14d", "duration: 14days"))
     out, _ = govbot("check", code=1)
     assert "foundation.yaml:" in out and "'14days' is not a duration" in out
-    _, err = govbot("rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo",
-                    code=1)
+    _, err = govbot(
+        "rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", code=1
+    )
     assert "The charters do not validate" in err and "14days" in err
     assert ledger_count(db_path) == before

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from governance.digest import charters_digest
 from governance import fastread
+from governance.digest import charters_digest
 from governance.services import rfcs
 from governance.store import Store
 from tests.conftest import T0, Actor
@@ -55,10 +55,14 @@ def test_cancelled_vote_matches(voting: Actor, db_path: Path, charters_dir: Path
 
 
 def test_due_vote_takes_the_full_path(voting: Actor, db_path: Path, charters_dir: Path) -> None:
-    assert fastread.vote_status(db_path, charters_digest(charters_dir), "1", T0 + 7 * 24 * H) is None
+    assert (
+        fastread.vote_status(db_path, charters_digest(charters_dir), "1", T0 + 7 * 24 * H) is None
+    )
 
 
-def test_changed_charters_take_the_full_path(voting: Actor, db_path: Path, charters_dir: Path) -> None:
+def test_changed_charters_take_the_full_path(
+    voting: Actor, db_path: Path, charters_dir: Path
+) -> None:
     (charters_dir / "docs.md").write_text((charters_dir / "docs.md").read_text() + "\nMore.\n")
     assert fastread.vote_status(db_path, charters_digest(charters_dir), "1", T0 + 2 * H) is None
 

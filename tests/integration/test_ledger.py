@@ -29,7 +29,9 @@ def history(act: Actor) -> None:
 
 def rows(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT seq, actor, action, subject, payload FROM ledger ORDER BY seq").fetchall()
+        return conn.execute(
+            "SELECT seq, actor, action, subject, payload FROM ledger ORDER BY seq"
+        ).fetchall()
 
 
 def test_every_change_is_one_chained_entry(act: Actor, store: Store, db_path: Path) -> None:

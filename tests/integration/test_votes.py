@@ -1,4 +1,4 @@
-"""Votes through the service layer on a real SQLite file: every rule of decision with worked numbers.
+"""Votes through the service layer on a real SQLite file: every rule of decision, worked out.
 
 The group ``core`` has chair ada and members bo, cy, di, ed (an electorate of five), observer hal
 (non-binding), and ivy outside it. The default policy: 7d, min 72h, quorum 0.5 (3 of 5), majority.
@@ -14,6 +14,7 @@ import pytest
 
 from governance import errors
 from governance.services import groups, rfcs, ticks
+from governance.status import VoteStatus
 from tests.conftest import T0, Actor, charter, write_charters
 
 H = timedelta(hours=1)
@@ -24,14 +25,16 @@ def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, to show that a refusal changed nothing."""
     with sqlite3.connect(db) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}  # noqa: S608
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
 
 
 def propose(act: Actor, author: str = "bo", at=T0 - H, group: str = "core") -> str:
-    return act(rfcs.propose_rfc, author, at, rfcs.ProposeRfc(group, "Adopt a dataset licence", "Body.")).rfc
+    return act(
+        rfcs.propose_rfc, author, at, rfcs.ProposeRfc(group, "Adopt a dataset licence", "Body.")
+    ).rfc
 
 
-def open_vote(act: Actor, ref: str, at=T0, policy: str = "default") -> rfcs.VoteStatus:
+def open_vote(act: Actor, ref: str, at=T0, policy: str = "default") -> VoteStatus:
     return act(rfcs.open_vote, "ada", at, rfcs.OpenVote(ref, policy))
 
 
@@ -39,7 +42,7 @@ def cast(act: Actor, ref: str, who: str, choice: str, at) -> rfcs.BallotResult:
     return act(rfcs.cast_ballot, who, at, rfcs.CastBallot(ref, choice))
 
 
-def status(act: Actor, ref: str, at=T0) -> rfcs.VoteStatus:
+def status(act: Actor, ref: str, at=T0) -> VoteStatus:
     return act.read(rfcs.vote_status, ref, at)
 
 
@@ -117,7 +120,9 @@ def test_duplicate_open_vote_is_refused(act: Actor, db_path: Path) -> None:
 
 def test_unknown_policy_is_refused(act: Actor) -> None:
     ref = propose(act)
-    with pytest.raises(errors.InvalidInput, match="no policy named 'charter-chnage'.*charter-change"):
+    with pytest.raises(
+        errors.InvalidInput, match=r"no policy named 'charter-chnage'.*charter-change"
+    ):
         open_vote(act, ref, policy="charter-chnage")
 
 
@@ -223,7 +228,11 @@ def test_early_close_waits_for_min_duration(act: Actor) -> None:
     report = tick(act, T0 + 72 * H)
     assert report.closed_votes == [{"rfc": ref, "outcome": "passed"}]
     closed = status(act, ref, T0 + 72 * H)
-    assert (closed.state, closed.outcome, closed.closed_at) == ("closed", "passed", "2027-01-07T10:00:00Z")
+    assert (closed.state, closed.outcome, closed.closed_at) == (
+        "closed",
+        "passed",
+        "2027-01-07T10:00:00Z",
+    )
     assert act.read(rfcs.show_rfc, ref, T0).status == "accepted"
 
 
@@ -242,7 +251,13 @@ def test_decisive_ballot_after_min_duration_closes_at_once(act: Actor) -> None:
 def test_every_elector_voted_closes_early_even_when_close(act: Actor) -> None:
     ref = propose(act)
     open_vote(act, ref)
-    for who, choice in [("ada", "yes"), ("bo", "yes"), ("cy", "no"), ("di", "no"), ("ed", "abstain")]:
+    for who, choice in [
+        ("ada", "yes"),
+        ("bo", "yes"),
+        ("cy", "no"),
+        ("di", "no"),
+        ("ed", "abstain"),
+    ]:
         cast(act, ref, who, choice, T0 + 100 * H)
     final = status(act, ref, T0 + 100 * H)
     assert (final.state, final.outcome) == ("closed", "rejected")  # a 2-2 tie is rejected
@@ -319,11 +334,15 @@ def test_ballot_after_close_is_refused(act: Actor, db_path: Path) -> None:
 # --- concerns ----------------------------------------------------------------------------------
 
 
-def concern(act: Actor, ref: str, who: str, at, text: str = "Licence is unclear") -> rfcs.ConcernResult:
+def concern(
+    act: Actor, ref: str, who: str, at, text: str = "Licence is unclear"
+) -> rfcs.ConcernResult:
     return act(rfcs.raise_concern, who, at, rfcs.RaiseConcern(ref, text))
 
 
-def resolve(act: Actor, ref: str, who: str, cid: int, at, reason: str | None = None) -> rfcs.ConcernResult:
+def resolve(
+    act: Actor, ref: str, who: str, cid: int, at, reason: str | None = None
+) -> rfcs.ConcernResult:
     return act(rfcs.resolve_concern, who, at, rfcs.ResolveConcern(ref, cid, reason))
 
 
@@ -440,7 +459,10 @@ def test_cancel_is_the_only_end_of_a_paused_vote(act: Actor) -> None:
     ref = propose(act)
     open_vote(act, ref)
     concern(act, ref, "bo", T0 + H)
-    assert act(rfcs.cancel_vote, "ada", T0 + 2 * H, rfcs.CancelVote(ref, "Blocked")).state == "cancelled"
+    assert (
+        act(rfcs.cancel_vote, "ada", T0 + 2 * H, rfcs.CancelVote(ref, "Blocked")).state
+        == "cancelled"
+    )
 
 
 # --- RFCs --------------------------------------------------------------------------------------
@@ -516,7 +538,9 @@ def test_secret_vote_publishes_totals_and_receipts(tmp_path: Path) -> None:
 
     directory = write_charters(
         tmp_path / "c",
-        core=charter("core", chairs=["ada"], members=["bo", "cy"], policies="private: {secret: true}\n"),
+        core=charter(
+            "core", chairs=["ada"], members=["bo", "cy"], policies="private: {secret: true}\n"
+        ),
     )
     store = Store.open(tmp_path / "g.db")
     wiring.sync_charters(store, directory, T0 - D)
@@ -529,5 +553,37 @@ def test_secret_vote_publishes_totals_and_receipts(tmp_path: Path) -> None:
     assert view.secret and view.yes == 1
     assert view.ballots == [] and view.non_binding_ballots == []
     with sqlite3.connect(tmp_path / "g.db") as conn:
-        payloads = [r[0] for r in conn.execute("SELECT payload FROM ledger WHERE action='ballot.cast'")]
+        payloads = [
+            r[0] for r in conn.execute("SELECT payload FROM ledger WHERE action='ballot.cast'")
+        ]
     assert '"choice":"secret"' in payloads[0] and '"yes"' not in payloads[0]
+
+
+def test_late_tick_dates_an_early_close_to_its_own_moment(act: Actor) -> None:
+    ref = propose(act)
+    open_vote(act, ref)
+    for who in ("ada", "bo", "cy"):
+        cast(act, ref, who, "yes", T0 + H)  # settled now; closable once 72h have passed
+    assert tick(act, T0 + 10 * D).closed_votes == [{"rfc": ref, "outcome": "passed"}]
+    assert status(act, ref, T0 + 10 * D).closed_at == "2027-01-07T10:00:00Z"  # T0+72h, not 7d
+
+
+def test_ballot_after_an_unnoticed_early_close_is_refused(act: Actor) -> None:
+    ref = propose(act)
+    open_vote(act, ref)
+    for who in ("ada", "bo", "cy"):
+        cast(act, ref, who, "yes", T0 + H)
+    with pytest.raises(errors.VoteClosed, match="since 2027-01-07T10:00:00Z"):
+        cast(act, ref, "di", "no", T0 + 80 * H)  # no tick ran at 72h; the vote had closed then
+    assert status(act, ref, T0 + 80 * H).no == 0
+
+
+def test_early_close_after_a_pause_counts_from_the_resume(act: Actor) -> None:
+    ref = propose(act)
+    open_vote(act, ref)
+    raised = concern(act, ref, "bo", T0 + H)
+    for who in ("ada", "bo", "cy", "di", "ed"):
+        cast(act, ref, who, "yes", T0 + 2 * H)  # everyone voted while paused: nothing closes
+    resolve(act, ref, "bo", raised.concern_id, T0 + 100 * H)
+    assert tick(act, T0 + 101 * H).closed_votes == [{"rfc": ref, "outcome": "passed"}]
+    assert status(act, ref, T0 + 101 * H).closed_at == "2027-01-08T14:00:00Z"  # the resume

@@ -217,7 +217,11 @@ def test_condorcet_cycle_of_equal_strength_is_a_tie() -> None:
 
 def test_condorcet_cycle_is_resolved_by_strength() -> None:
     # A > B by 7:2, B > C by 6:3, C > A by 5:4. A's path to C (6) beats C's link to A (5).
-    ballots: list[Ranking] = [["A", "B", "C"]] * 4 + [["B", "C", "A"]] * 2 + [["C", "A", "B"]] * 3
+    ballots: list[Ranking] = [
+        *[["A", "B", "C"]] * 4,
+        *[["B", "C", "A"]] * 2,
+        *[["C", "A", "B"]] * 3,
+    ]
     result = schulze(["A", "B", "C"], ballots, 1)
     assert result.pairwise[("A", "B")] == 7
     assert result.pairwise[("B", "C")] == 6
