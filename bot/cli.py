@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status")
     command(rfc, "show", cmd_rfc_show, "show an RFC").add_argument("rfc")
     command(rfc, "withdraw", cmd_rfc_withdraw, "withdraw your RFC").add_argument("rfc")
+    again = command(rfc, "repropose", cmd_rfc_repropose, "bring your rejected RFC back, changed")
+    again.add_argument("rfc")
+    again.add_argument("--title")
+    text = again.add_mutually_exclusive_group()
+    text.add_argument("--body")
+    text.add_argument("--body-file", type=Path)
     concern = command(rfc, "concern", cmd_rfc_concern, "raise a blocking concern")
     concern.add_argument("rfc")
     concern.add_argument("text")
@@ -383,16 +389,22 @@ def cmd_wg_role(c: Console) -> Answer:
     return Answer(f"{result.handle} is now {result.role} of {result.group}.", result.__dict__)
 
 
+def _body(c: Console) -> str | None:
+    if c.args.body_file is None:
+        body: str | None = c.args.body
+        return body
+    try:
+        return str(c.args.body_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"Cannot read --body-file {c.args.body_file}: {error}.") from None
+
+
 def cmd_rfc_propose(c: Console) -> Answer:
     """Propose an RFC."""
     from governance.services import rfcs
 
-    body = c.args.body
-    if c.args.body_file is not None:
-        try:
-            body = c.args.body_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"Cannot read --body-file {c.args.body_file}: {error}.") from None
+    body = _body(c)
+    assert body is not None  # argparse requires --body or --body-file
     ref = c.write(rfcs.propose_rfc, rfcs.ProposeRfc(c.args.group, c.args.title, body))
     return Answer(f"Proposed {ref.rfc} in {c.args.group}; it is open for discussion.", ref.__dict__)
 
@@ -420,6 +432,14 @@ def cmd_rfc_show(c: Console) -> Answer:
     if view.vote is not None:
         lines.append(_vote_text(view.vote))
     return Answer("\n".join(lines), view.to_json())
+
+
+def cmd_rfc_repropose(c: Console) -> Answer:
+    """Re-propose a rejected RFC with changes."""
+    from governance.services import rfcs
+
+    ref = c.write(rfcs.repropose_rfc, rfcs.ReproposeRfc(c.args.rfc, c.args.title, _body(c)))
+    return Answer(f"{ref.rfc} is back in discussion with its changes.", ref.__dict__)
 
 
 def cmd_rfc_withdraw(c: Console) -> Answer:

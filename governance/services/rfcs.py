@@ -63,6 +63,15 @@ class WithdrawRfc:
 
 
 @dataclass(frozen=True)
+class ReproposeRfc:
+    """The author brings a rejected RFC back to discussion, changed."""
+
+    rfc: str
+    title: str | None = None
+    body: str | None = None
+
+
+@dataclass(frozen=True)
 class RfcRef:
     """An answer naming an RFC."""
 
@@ -122,6 +131,40 @@ def withdraw_rfc(uow: UnitOfWork, actor: str, now: datetime, command: WithdrawRf
     rfc.updated_at = now
     uow.session.add(rfc)
     uow.record(now, actor, "rfc.withdrawn", label, {})
+    uow.commit()
+    return RfcRef(label, rfc.number, rfc.status)
+
+
+def repropose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: ReproposeRfc) -> RfcRef:
+    """A rejected RFC returns to discussion with changes; the ledger keeps what it said before."""
+    uow.check_time(now)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    who = common.person(uow, actor)
+    if who.id != rfc.author_id and not common.is_admin(uow, actor):
+        raise PermissionDenied(f"Only the author of {label} may re-propose it; {actor} is not.")
+    if rfc.status != RfcStatus.REJECTED:
+        raise Conflict(f"{label} is {rfc.status}; only a rejected RFC can be re-proposed.")
+    title = (
+        rfc.title
+        if command.title is None
+        else common.clean_text(command.title, "title", limit=common.TITLE_MAX, multiline=False)
+    )
+    body = (
+        rfc.body
+        if command.body is None
+        else common.clean_text(command.body, "body", limit=common.BODY_MAX, multiline=True)
+    )
+    if (title, body) == (rfc.title, rfc.body):
+        raise InvalidInput(
+            f"{label} was rejected as it stands; re-propose it with a changed title or body."
+        )
+    previous = {"title": rfc.title, "body": rfc.body}
+    rfc.title, rfc.body = title, body
+    rfc.status = RfcStatus.DISCUSSION
+    rfc.updated_at = now
+    uow.session.add(rfc)
+    uow.record(now, actor, "rfc.reproposed", label, {"title": title, "previous": previous})
     uow.commit()
     return RfcRef(label, rfc.number, rfc.status)
 
