@@ -199,20 +199,36 @@ def tally(policy: Policy, electorate: Collection[str], ballots: Mapping[str, Cho
             counts[choice] += 1
         else:
             non_binding += 1
-    yes, no, abstain = counts[Choice.YES], counts[Choice.NO], counts[Choice.ABSTAIN]
-    size = len(electors)
+    return count(
+        policy,
+        len(electors),
+        counts[Choice.YES],
+        counts[Choice.NO],
+        counts[Choice.ABSTAIN],
+        non_binding,
+    )
+
+
+def count(
+    policy: Policy, electorate: int, yes: int, no: int, abstain: int, non_binding: int = 0
+) -> Tally:
+    """The tally from counts already made (a database can count binding ballots by choice)."""
+    for name, value in (("yes", yes), ("no", no), ("abstain", abstain)):
+        _check_count(name, value)
     participation = yes + no + abstain
-    needed = quorum_needed(policy.quorum, size)
+    if participation > electorate:
+        raise ValueError(f"{participation} binding ballots exceed an electorate of {electorate}")
+    needed = quorum_needed(policy.quorum, electorate)
     return Tally(
         yes=yes,
         no=no,
         abstain=abstain,
         non_binding=non_binding,
-        electorate=size,
+        electorate=electorate,
         participation=participation,
         quorum_needed=needed,
         quorum_met=participation >= needed,
-        outcome=outcome(policy, yes, no, participation, size),
+        outcome=outcome(policy, yes, no, participation, electorate),
     )
 
 
@@ -231,7 +247,11 @@ def reachable_outcomes(
     vote yes" is the most favourable and "all remaining vote no" the least, and both have the
     highest participation: passed (rejected) is reachable iff that extreme passes (fails).
     """
-    t = tally(policy, electorate, ballots)
+    return reachable(policy, tally(policy, electorate, ballots))
+
+
+def reachable(policy: Policy, t: Tally) -> frozenset[Outcome]:
+    """``reachable_outcomes`` from a tally: the counts are all it needs."""
     remaining = t.electorate - t.participation
     reachable: set[Outcome] = set()
     if not t.quorum_met:

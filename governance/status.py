@@ -7,7 +7,7 @@ builds it from plain ``sqlite3`` rows. Both give the same answer because both co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from governance.refs import rfc_label
 
 CLOSED = "closed"
 OPEN = "open"
+LISTS = ("not_voted", "ballots", "non_binding_ballots")
 STORED_COUNTS = (
     "yes",
     "no",
@@ -61,15 +62,17 @@ class VoteStatus:
     closed_at: str | None
     reason: str | None
     electors: list[str]
-    not_voted: list[str]
-    ballots: list[BallotView] = field(default_factory=list)
-    non_binding_ballots: list[BallotView] = field(default_factory=list)
+    # The lists below are None in a summary (the answer to a ballot), which carries counts only.
+    not_voted: list[str] | None = None
+    ballots: list[BallotView] | None = None
+    non_binding_ballots: list[BallotView] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Machine-readable form (the console's ``--json``)."""
-        data = dict(self.__dict__)
-        data["ballots"] = [b.__dict__ for b in self.ballots]
-        data["non_binding_ballots"] = [b.__dict__ for b in self.non_binding_ballots]
+        """Machine-readable form (the console's ``--json``); a summary leaves out the lists."""
+        data = {k: v for k, v in self.__dict__.items() if v is not None or k not in LISTS}
+        for key in ("ballots", "non_binding_ballots"):
+            if key in data:
+                data[key] = [b.__dict__ for b in data[key]]
         return data
 
 
@@ -115,30 +118,25 @@ def is_due(facts: VoteFacts, ballots: Sequence[BallotFacts], now: datetime) -> b
     return rules.may_close_early(frozen, facts.electorate, choices(ballots), facts.opened_at, now)
 
 
-def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
-    """The status: live counts while open, the counts recorded at closing once closed."""
-    frozen = policies.policy_from_dict(facts.policy)
-    cast = choices(ballots)
-    tally = rules.tally(frozen, facts.electorate, cast)
+def _counted(facts: VoteFacts, tally: rules.Tally) -> rules.Tally:
+    """Once closed, the counts recorded at closing stand (electors may have left since)."""
     if facts.state == CLOSED and facts.result:
         stored = {k: facts.result[k] for k in STORED_COUNTS if k in facts.result}
-        tally = rules.Tally(**{**tally.__dict__, **stored})
-    secret = frozen.secret
+        return rules.Tally(**{**tally.__dict__, **stored})
+    return tally
 
-    def shown(binding: bool) -> list[BallotView]:
-        if secret:
-            return []
-        return [
-            BallotView(b.handle, b.choice, iso(b.cast_at)) for b in ballots if b.binding == binding
-        ]
 
+def summary(facts: VoteFacts, tally: rules.Tally) -> VoteStatus:
+    """The status from counts alone, without the ballot lists."""
+    frozen = policies.policy_from_dict(facts.policy)
+    tally = _counted(facts, tally)
     return VoteStatus(
         rfc=rfc_label(facts.rfc_number),
         state=facts.state,
         outcome=facts.outcome,
         policy_name=facts.policy_name,
         policy=policies.describe(frozen),
-        secret=secret,
+        secret=frozen.secret,
         yes=tally.yes,
         no=tally.no,
         abstain=tally.abstain,
@@ -152,6 +150,23 @@ def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
         closed_at=iso(facts.closed_at),
         reason=facts.reason,
         electors=list(facts.electorate),
+    )
+
+
+def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
+    """The full status: the counts and, unless the vote is secret, every ballot."""
+    frozen = policies.policy_from_dict(facts.policy)
+    cast = choices(ballots)
+    counts = summary(facts, rules.tally(frozen, facts.electorate, cast))
+
+    def shown(binding: bool) -> list[BallotView]:
+        if frozen.secret:
+            return []
+        chosen = [b for b in ballots if b.binding == binding]
+        return [BallotView(b.handle, b.choice, iso(b.cast_at)) for b in chosen]
+
+    return replace(
+        counts,
         not_voted=[h for h in facts.electorate if h not in cast],
         ballots=shown(True),
         non_binding_ballots=shown(False),

@@ -102,6 +102,7 @@ class UnitOfWork:
         self.writable = writable
         self.entries: list[LedgerEntry] = []
         self._head: tuple[int, datetime | None, str] | None = None
+        self._docs_marked = False
 
     def head(self) -> tuple[int, datetime | None, str]:
         """Sequence, time and hash of the newest ledger entry (0, None, genesis when empty)."""
@@ -128,7 +129,11 @@ class UnitOfWork:
     def record(
         self, now: datetime, actor: str, action: str, subject: str, payload: dict[str, Any]
     ) -> LedgerEntry:
-        """Append one ledger entry to this transaction and mark the docs dirty."""
+        """Append one ledger entry to this transaction and mark the docs dirty.
+
+        The ledger is itself the durable stream of events, read by sequence number; the outbox
+        holds only side effects addressed to the outside (here: publishing the docs).
+        """
         assert self.writable, "ledger entries are written only in a write unit of work"
         self.check_time(now)
         seq, _, prev = self.head()
@@ -146,15 +151,16 @@ class UnitOfWork:
         self.session.add(entry)
         self._head = (seq + 1, now, entry.hash)
         self.entries.append(entry)
-        self.emit(now, "event", f"event:{entry.hash}", {"seq": seq + 1, "action": action})
-        self._mark_docs_dirty(now, action)
+        if not self._docs_marked:
+            self._mark_docs_dirty(now)
+            self._docs_marked = True
         return entry
 
     def emit(self, now: datetime, kind: str, key: str, payload: dict[str, Any]) -> None:
         """Queue a side effect in this transaction; ``key`` makes it idempotent."""
         self.session.add(OutboxItem(kind=kind, key=key, payload=payload, created_at=now))
 
-    def _mark_docs_dirty(self, now: datetime, action: str) -> None:
+    def _mark_docs_dirty(self, now: datetime) -> None:
         item = self.session.exec(select(OutboxItem).where(OutboxItem.key == DOCS_KEY)).first()
         if item is None:
             self.session.add(

@@ -515,18 +515,16 @@ def _closing_moment(uow: UnitOfWork, vote: Vote, now: datetime) -> datetime | No
         return None
     frozen = policies.policy_from_dict(vote.policy)
     earliest = vote.opened_at + frozen.min_duration
-    if frozen.close_early and now >= earliest:
-        ballots = _ballots(uow, vote)
-        if rules.decided(frozen, vote.electorate, _choices(ballots)):
-            moments = [earliest, *(as_utc(b.cast_at) for b, _ in ballots)]
-            resumed = uow.session.exec(
-                select(func.max(Concern.resolved_at)).where(Concern.rfc_id == vote.rfc_id)
-            ).one()
-            if resumed is not None:
-                moments.append(as_utc(resumed))
-            moment = max(moments)
-            if vote.closes_at is None or moment <= vote.closes_at:
-                return moment
+    if frozen.close_early and now >= earliest and _settled(uow, vote, frozen):
+        last_ballot = uow.session.exec(
+            select(func.max(Ballot.cast_at)).where(Ballot.vote_id == vote.id)
+        ).one()
+        resumed = uow.session.exec(
+            select(func.max(Concern.resolved_at)).where(Concern.rfc_id == vote.rfc_id)
+        ).one()
+        moment = max(as_utc(m) for m in (earliest, last_ballot, resumed) if m is not None)
+        if vote.closes_at is None or moment <= vote.closes_at:
+            return moment
     return vote.closes_at if common.after(now, vote.closes_at) else None
 
 
@@ -540,28 +538,43 @@ def _close_if_due(uow: UnitOfWork, vote: Vote, rfc: Rfc, now: datetime) -> bool:
     return True
 
 
-def _ballots(uow: UnitOfWork, vote: Vote) -> list[tuple[Ballot, str]]:
+def _ballots(uow: UnitOfWork, vote: Vote) -> list[BallotFacts]:
+    """Every ballot of the vote in cast order, read as plain columns (votes may be large)."""
     rows = uow.session.exec(
-        select(Ballot, Person.handle)
+        select(Person.handle, Ballot.choice, Ballot.binding, Ballot.cast_at)
         .join(Person, col(Person.id) == col(Ballot.person_id))
         .where(Ballot.vote_id == vote.id)
         .order_by(col(Ballot.cast_at), col(Ballot.id))
     ).all()
-    return [(b, h) for b, h in rows]
+    return [BallotFacts(h, c, bool(b), as_utc(t)) for h, c, b, t in rows]
 
 
-def _facts(rows: list[tuple[Ballot, str]]) -> list[BallotFacts]:
-    return [BallotFacts(h, b.choice, b.binding, b.cast_at) for b, h in rows]
+def _tally(uow: UnitOfWork, vote: Vote, frozen: rules.Policy) -> rules.Tally:
+    """The tally counted by the database: a cast costs the same with 10 ballots or 10,000."""
+    rows = uow.session.exec(
+        select(Ballot.binding, Ballot.choice, func.count())
+        .where(Ballot.vote_id == vote.id)
+        .group_by(col(Ballot.binding), col(Ballot.choice))
+    ).all()
+    counts = {choice: 0 for choice in CHOICES}
+    non_binding = 0
+    for is_binding, choice, number in rows:
+        if is_binding:
+            counts[choice] += number
+        else:
+            non_binding += number
+    return rules.count(
+        frozen, len(vote.electorate), counts["yes"], counts["no"], counts["abstain"], non_binding
+    )
 
 
-def _choices(rows: list[tuple[Ballot, str]]) -> dict[str, rules.Choice]:
-    """Every ballot by handle; the rules count only the frozen electorate's."""
-    return status.choices(_facts(rows))
+def _settled(uow: UnitOfWork, vote: Vote, frozen: rules.Policy) -> bool:
+    """Whether no elector who has not voted can change the outcome any more."""
+    return len(rules.reachable(frozen, _tally(uow, vote, frozen))) == 1
 
 
-def vote_view(uow: UnitOfWork, rfc: Rfc, vote: Vote, now: datetime) -> VoteStatus:
-    """The status of a vote from its frozen policy, electorate and ballots."""
-    facts = VoteFacts(
+def _facts(rfc: Rfc, vote: Vote) -> VoteFacts:
+    return VoteFacts(
         rfc.number,
         vote.state,
         vote.outcome,
@@ -574,7 +587,17 @@ def vote_view(uow: UnitOfWork, rfc: Rfc, vote: Vote, now: datetime) -> VoteStatu
         vote.reason,
         vote.result,
     )
-    return status.build(facts, _facts(_ballots(uow, vote)))
+
+
+def vote_view(uow: UnitOfWork, rfc: Rfc, vote: Vote, now: datetime) -> VoteStatus:
+    """The status of a vote with every ballot, from its frozen policy and electorate."""
+    return status.build(_facts(rfc, vote), _ballots(uow, vote))
+
+
+def _summary(uow: UnitOfWork, rfc: Rfc, vote: Vote) -> VoteStatus:
+    """The counts of a vote without its ballot lists: what an answer to a ballot needs."""
+    frozen = policies.policy_from_dict(vote.policy)
+    return status.summary(_facts(rfc, vote), _tally(uow, vote, frozen))
 
 
 def vote_status(uow: UnitOfWork, ref: str, now: datetime) -> VoteStatus:
@@ -649,8 +672,9 @@ def open_vote(uow: UnitOfWork, actor: str, now: datetime, command: OpenVote) -> 
             "paused": vote.state == VoteState.PAUSED,
         },
     )
+    view = vote_view(uow, rfc, vote, now)
     uow.commit()
-    return vote_view(uow, rfc, vote, now)
+    return view
 
 
 def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot) -> BallotResult:
@@ -685,7 +709,7 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
             binding,
             False,
             ballot.receipt,
-            vote_view(uow, rfc, vote, now),
+            _summary(uow, rfc, vote),
         )
     receipt = None
     if frozen.secret:
@@ -707,14 +731,18 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
     if receipt:
         payload["receipt"] = receipt
     uow.record(now, actor, "ballot.cast", label, payload)
-    if vote.state == VoteState.OPEN:
-        binding_now = _choices(_ballots(uow, vote))
-        if rules.may_close_early(frozen, vote.electorate, binding_now, vote.opened_at, now):
-            close_vote(uow, vote, rfc, now, at=now)
-    uow.commit()
-    return BallotResult(
-        label, who.handle, choice, binding, True, receipt, vote_view(uow, rfc, vote, now)
+    if (
+        vote.state == VoteState.OPEN
+        and frozen.close_early
+        and now >= vote.opened_at + frozen.min_duration
+        and _settled(uow, vote, frozen)
+    ):
+        close_vote(uow, vote, rfc, now, at=now)
+    result = BallotResult(
+        label, who.handle, choice, binding, True, receipt, _summary(uow, rfc, vote)
     )
+    uow.commit()
+    return result
 
 
 def cancel_vote(uow: UnitOfWork, actor: str, now: datetime, command: CancelVote) -> VoteStatus:
@@ -744,8 +772,9 @@ def cancel_vote(uow: UnitOfWork, actor: str, now: datetime, command: CancelVote)
     uow.session.add(vote)
     uow.session.add(rfc)
     uow.record(now, actor, "vote.cancelled", label, {"vote_id": vote.id, "reason": reason})
+    view = vote_view(uow, rfc, vote, now)
     uow.commit()
-    return vote_view(uow, rfc, vote, now)
+    return view
 
 
 def close_vote(
@@ -753,7 +782,7 @@ def close_vote(
 ) -> None:
     """Close with the outcome of the binding ballots as they stand; ``at`` is the closing moment."""
     frozen = policies.policy_from_dict(vote.policy)
-    tally = rules.tally(frozen, vote.electorate, _choices(_ballots(uow, vote)))
+    tally = _tally(uow, vote, frozen)
     vote.state = VoteState.CLOSED
     vote.outcome = tally.outcome
     vote.closed_at = at or now
