@@ -173,8 +173,9 @@ def open_election(
             "closes_at": iso(election.closes_at),
         },
     )
+    view = election_view(uow, election)  # inside the transaction: no second write lock
     uow.commit()
-    return election_view(uow, election)
+    return view
 
 
 def _rankings(uow: UnitOfWork, election: Election) -> list[tuple[RankedBallot, str]]:
@@ -253,8 +254,9 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
         and now >= election.opened_at + frozen.min_duration
     ):
         close_election(uow, election, now, at=now)
+    view = election_view(uow, election)  # inside the transaction: no second write lock
     uow.commit()
-    return election_view(uow, election)
+    return view
 
 
 def cancel_election(
@@ -278,8 +280,9 @@ def cancel_election(
     uow.record(
         now, actor, "election.cancelled", common.election_label(election.number), {"reason": reason}
     )
+    view = election_view(uow, election)  # inside the transaction: no second write lock
     uow.commit()
-    return election_view(uow, election)
+    return view
 
 
 def _count(

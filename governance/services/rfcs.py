@@ -702,15 +702,11 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
         select(Ballot).where(Ballot.vote_id == vote.id, Ballot.person_id == who.id)
     ).first()
     if ballot is not None and ballot.choice == choice:
-        return BallotResult(
-            label,
-            who.handle,
-            choice,
-            binding,
-            False,
-            ballot.receipt,
-            _summary(uow, rfc, vote),
+        unchanged = BallotResult(
+            label, who.handle, choice, binding, False, ballot.receipt, _summary(uow, rfc, vote)
         )
+        uow.commit()  # nothing changed: end the transaction all the same
+        return unchanged
     receipt = None
     if frozen.secret:
         nonce = secrets.token_hex(16)
