@@ -502,17 +502,12 @@ def _vote_text(status: Any) -> str:
     return f"{head}. {counts}{when}. Policy {status.policy_name}: {status.policy}.{reason}"
 
 
-def _status_json(status: Any) -> dict[str, Any]:
-    data: dict[str, Any] = status.to_json()
-    return data
-
-
 def cmd_vote_open(c: Console) -> Answer:
     """Open a vote."""
     from governance.services import rfcs
 
     status = c.write(rfcs.open_vote, rfcs.OpenVote(c.args.rfc, c.args.policy))
-    return Answer(_vote_text(status), _status_json(status))
+    return Answer(_vote_text(status), status.to_json())
 
 
 def cmd_vote_cast(c: Console) -> Answer:
@@ -540,7 +535,7 @@ def cmd_vote_cast(c: Console) -> Answer:
         "binding": result.binding,
         "changed": result.changed,
         "receipt": result.receipt,
-        "status": _status_json(result.status),
+        "status": result.status.to_json(),
     }
     return Answer(text, data)
 
@@ -558,7 +553,7 @@ def cmd_vote_status(c: Console) -> Answer:
         from governance.services import rfcs
 
         status = c.read(lambda uow: rfcs.vote_status(uow, c.args.rfc, c.now))
-    return Answer(_vote_text(status), _status_json(status))
+    return Answer(_vote_text(status), status.to_json())
 
 
 def cmd_vote_cancel(c: Console) -> Answer:
@@ -567,7 +562,7 @@ def cmd_vote_cancel(c: Console) -> Answer:
 
     status = c.write(rfcs.cancel_vote, rfcs.CancelVote(c.args.rfc, c.args.reason))
     return Answer(
-        _vote_text(status) + f" {status.rfc} is back in discussion.", _status_json(status)
+        _vote_text(status) + f" {status.rfc} is back in discussion.", status.to_json()
     )
 
 

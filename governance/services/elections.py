@@ -292,9 +292,8 @@ def _count(
     binding = [b.ranking for b, _ in rows if b.binding]
     result = rules.schulze(election.candidates, binding, election.seats)
     # Quorum is counted like a vote's: every binding ranking is participation.
-    participation = {h: rules.Choice.ABSTAIN for b, h in rows if b.binding}
-    participation.update({h: rules.Choice.ABSTAIN for b, h in rows if not b.binding})
-    tally = rules.tally(frozen, election.electorate, participation)
+    ranked = sum(1 for b, _ in rows if b.binding)
+    tally = rules.count(frozen, len(election.electorate), 0, 0, ranked, len(rows) - ranked)
     return result, tally
 
 
