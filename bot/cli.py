@@ -561,9 +561,7 @@ def cmd_vote_cancel(c: Console) -> Answer:
     from governance.services import rfcs
 
     status = c.write(rfcs.cancel_vote, rfcs.CancelVote(c.args.rfc, c.args.reason))
-    return Answer(
-        _vote_text(status) + f" {status.rfc} is back in discussion.", status.to_json()
-    )
+    return Answer(_vote_text(status) + f" {status.rfc} is back in discussion.", status.to_json())
 
 
 def _election_text(status: Any) -> str:
