@@ -12,7 +12,7 @@ from pathlib import Path
 from governance import ledger
 from governance.services import rfcs
 from governance.store import Store, ledger_entries
-from tests.conftest import PEOPLE, T0, Actor
+from tests.conftest import PEOPLE, T0, Actor, Db
 
 H = timedelta(hours=1)
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,10 +40,10 @@ def test_threads_share_one_writer(act: Actor, store: Store) -> None:
     assert result.ok
 
 
-def test_processes_wait_for_each_other(db_path: Path, charters_dir: Path, act: Actor) -> None:
+def test_processes_wait_for_each_other(db: Db, charters_dir: Path, act: Actor) -> None:
     open_rfc_vote(act)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    base = [sys.executable, "-m", "bot.cli", "--db", str(db_path), "--charters", str(charters_dir)]
+    base = [sys.executable, "-m", "bot.cli", "--db", str(db), "--charters", str(charters_dir)]
     procs = [
         subprocess.Popen(
             [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import run
+from tests.conftest import Db
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Console:
     """Runs console commands in-process against one database and charters directory."""
 
-    def __init__(self, db: Path, charters: Path) -> None:
+    def __init__(self, db: Db, charters: Path) -> None:
         self.db = db
         self.charters = charters
 
@@ -34,27 +34,24 @@ class Console:
 
 
 @pytest.fixture
-def govbot(db_path: Path, charters_dir: Path) -> Console:
-    return Console(db_path, charters_dir)
+def govbot(db: Db, charters_dir: Path) -> Console:
+    return Console(db, charters_dir)
 
 
 def at(day: int, hour: int = 10) -> str:
     return f"2027-01-{day:02d}T{hour:02d}:00:00Z"
 
 
-def ledger_count(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT count(*) FROM ledger").fetchone()[0]
+def ledger_count(db: Db) -> int:
+    return db.query("SELECT count(*) FROM ledger")[0][0]
 
 
-def test_global_options_stand_before_or_after_the_command(
-    db_path: Path, charters_dir: Path
-) -> None:
+def test_global_options_stand_before_or_after_the_command(db: Db, charters_dir: Path) -> None:
     base = ["--charters", str(charters_dir)]
     rc, out, _ = run(
         [
             "--db",
-            str(db_path),
+            str(db),
             *base,
             "--now",
             at(3),
@@ -73,13 +70,13 @@ def test_global_options_stand_before_or_after_the_command(
     )
     assert rc == 0 and json.loads(out)["rfc"] == "RFC-0001"
     rc, out, _ = run(
-        ["vote", "open", "RFC-0001", "--as", "ada", "--db", str(db_path), *base, "--now", at(4)]
+        ["vote", "open", "RFC-0001", "--as", "ada", "--db", str(db), *base, "--now", at(4)]
     )
     assert rc == 0, out
     rc, out, _ = run(
         [
             "--db",
-            str(db_path),
+            str(db),
             *base,
             "--now",
             at(4, 11),
@@ -142,7 +139,7 @@ def test_vote_status_json_fields(govbot: Console) -> None:
     }
 
 
-def test_full_rfc_lifecycle(govbot: Console, db_path: Path) -> None:
+def test_full_rfc_lifecycle(govbot: Console, db: Db) -> None:
     """Propose, discuss, concern, resolve, vote, early close, outcome; then verify the ledger."""
     out, _ = govbot(
         "rfc",
@@ -188,7 +185,7 @@ def test_full_rfc_lifecycle(govbot: Console, db_path: Path) -> None:
     assert shown["status"] == "accepted"
     assert shown["concerns"][0]["state"] == "resolved"
     verified = govbot.json("ledger", "verify")
-    assert verified["ok"] and verified["entries"] == ledger_count(db_path)
+    assert verified["ok"] and verified["entries"] == ledger_count(db)
 
 
 def test_lifecycle_to_deadline_and_rejection(govbot: Console) -> None:
@@ -310,17 +307,15 @@ def test_election_bad_ranking(govbot: Console) -> None:
         (["vote", "status", "banana"], 2, "'banana' is not an RFC number"),
     ],
 )
-def test_bad_input_gets_one_clear_sentence(
-    govbot: Console, db_path: Path, argv, code, message
-) -> None:
+def test_bad_input_gets_one_clear_sentence(govbot: Console, db: Db, argv, code, message) -> None:
     govbot("wg", "list")
-    before = ledger_count(db_path)
+    before = ledger_count(db)
     _, err = govbot(*argv, code=code)
     assert message in err
-    assert ledger_count(db_path) == before
+    assert ledger_count(db) == before
 
 
-def test_now_before_last_entry_is_refused(govbot: Console, db_path: Path) -> None:
+def test_now_before_last_entry_is_refused(govbot: Console, db: Db) -> None:
     govbot(
         "rfc",
         "propose",
@@ -335,7 +330,7 @@ def test_now_before_last_entry_is_refused(govbot: Console, db_path: Path) -> Non
         "--now",
         at(5),
     )
-    before = ledger_count(db_path)
+    before = ledger_count(db)
     _, err = govbot(
         "rfc",
         "propose",
@@ -352,7 +347,7 @@ def test_now_before_last_entry_is_refused(govbot: Console, db_path: Path) -> Non
         code=1,
     )
     assert "earlier than the last recorded change (2027-01-05T10:00:00Z)" in err
-    assert ledger_count(db_path) == before
+    assert ledger_count(db) == before
 
 
 def test_json_errors(govbot: Console) -> None:
@@ -380,7 +375,7 @@ def test_non_binding_answer_says_so(govbot: Console) -> None:
     assert "non-binding" in out and "not in this vote's electorate" in out
 
 
-def test_ledger_verify_exits_1_when_tampered(govbot: Console, db_path: Path) -> None:
+def test_ledger_verify_exits_1_when_tampered(govbot: Console, db: Db) -> None:
     govbot(
         "rfc",
         "propose",
@@ -409,8 +404,7 @@ def test_ledger_verify_exits_1_when_tampered(govbot: Console, db_path: Path) -> 
         "--now",
         at(2),
     )
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE ledger SET subject = 'RFC-0009' WHERE seq = 2")
+    db.execute("UPDATE ledger SET subject = 'RFC-0009' WHERE seq = 2")
     out, _ = govbot("ledger", "verify", code=1)
     assert "Ledger broken at entry 2" in out
 
@@ -453,10 +447,9 @@ def test_unknown_command_is_usage_error() -> None:
     assert rc == 2
 
 
-def test_installed_entry_point_runs_as_written(tmp_path: Path) -> None:
+def test_installed_entry_point_runs_as_written(db: Db) -> None:
     """The README's form, through a real process and the bundled charters."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    db = tmp_path / "g.db"
     cmd = [sys.executable, "-m", "bot.cli", "--db", str(db), "--now", "2027-01-04T10:00:00Z"]
     listing = subprocess.run(
         [*cmd, "wg", "list", "--json"], capture_output=True, text=True, env=env, check=False
@@ -470,9 +463,9 @@ def test_installed_entry_point_runs_as_written(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "There is no RFC-0001" in bad.stderr
 
 
-def test_malformed_duration_in_a_charter_is_refused_clearly(govbot: Console, db_path: Path) -> None:
+def test_malformed_duration_in_a_charter_is_refused_clearly(govbot: Console, db: Db) -> None:
     govbot("wg", "list")
-    before = ledger_count(db_path)
+    before = ledger_count(db)
     path = govbot.charters / "foundation.yaml"
     path.write_text(path.read_text().replace("duration: 14d", "duration: 14days"))
     out, _ = govbot("check", code=1)
@@ -481,4 +474,4 @@ def test_malformed_duration_in_a_charter_is_refused_clearly(govbot: Console, db_
         "rfc", "propose", "--group", "core", "--title", "T", "--body", "B", "--as", "bo", code=1
     )
     assert "The charters do not validate" in err and "14days" in err
-    assert ledger_count(db_path) == before
+    assert ledger_count(db) == before

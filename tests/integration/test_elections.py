@@ -1,4 +1,4 @@
-"""Elections through the service layer on a real SQLite file: ranked ballots counted by Schulze.
+"""Elections through the service layer on a real database: ranked ballots counted by Schulze.
 
 The group ``core`` has chair ada and members bo, cy, di, ed (an electorate of five), observer hal
 (non-binding), and ivy outside it; fay chairs ``docs``, and root is a foundation admin. The
@@ -9,16 +9,14 @@ has ranked. Candidates are bo, cy and di unless a test says otherwise.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from governance import errors
 from governance.services import elections, groups, ticks
-from tests.conftest import T0, Actor
+from tests.conftest import T0, Actor, Db
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -43,27 +41,14 @@ CONDORCET_PAIRWISE = {
 }
 
 
-def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, to show that a refusal changed nothing."""
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
-
-
-def query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
-def stored_ranking(db: Path, who: str) -> list[list[str]]:
-    rows = query(
-        db,
+def stored_ranking(db: Db, who: str) -> list[list[str]]:
+    rows = db.query(
         "SELECT b.ranking FROM ranked_ballots b JOIN people p ON p.id = b.person_id "
         "WHERE p.handle = ?",
         who,
     )
     assert len(rows) == 1, rows
-    return json.loads(rows[0][0])
+    return rows[0][0]
 
 
 def open_election(
@@ -91,18 +76,18 @@ def tick(act: Actor, at) -> ticks.TickReport:
         return ticks.tick(uow, at)
 
 
-def refused(db: Path, error: type[Exception], match: str, call: Any, *args: Any, **kw: Any) -> None:
+def refused(db: Db, error: type[Exception], match: str, call: Any, *args: Any, **kw: Any) -> None:
     """``call(...)`` raises ``error`` and leaves every table exactly as it was."""
-    before = snapshot(db)
+    before = db.snapshot()
     with pytest.raises(error, match=match):
         call(*args, **kw)
-    assert snapshot(db) == before
+    assert db.snapshot() == before
 
 
 # --- opening -----------------------------------------------------------------------------------
 
 
-def test_open_freezes_policy_and_electorate(act: Actor, db_path: Path) -> None:
+def test_open_freezes_policy_and_electorate(act: Actor, db: Db) -> None:
     opened = open_election(act, seats=2)
     assert (opened.election, opened.group, opened.state, opened.outcome) == (
         "E-0001",
@@ -120,8 +105,7 @@ def test_open_freezes_policy_and_electorate(act: Actor, db_path: Path) -> None:
     assert opened.closes_at == "2027-01-11T10:00:00Z"  # 7d
     assert opened.winners == [] and opened.tied == []
     assert opened.title == "Core Group election"
-    stored = query(db_path, "SELECT electorate FROM elections")
-    assert json.loads(stored[0][0]) == ["ada", "bo", "cy", "di", "ed"]
+    assert db.query("SELECT electorate FROM elections") == [(["ada", "bo", "cy", "di", "ed"],)]
     assert open_election(act, at=T0 + H).election == "E-0002"  # numbered in order
 
 
@@ -135,9 +119,9 @@ def test_candidates_need_not_be_members(act: Actor) -> None:
 
 
 @pytest.mark.parametrize("actor", ["bo", "hal", "ivy", "fay"])
-def test_only_chairs_open_elections(act: Actor, db_path: Path, actor: str) -> None:
+def test_only_chairs_open_elections(act: Actor, db: Db, actor: str) -> None:
     refused(
-        db_path,
+        db,
         errors.PermissionDenied,
         f"Only a chair of core or a foundation admin may open elections; {actor} is not one",
         open_election,
@@ -158,8 +142,8 @@ def test_only_chairs_open_elections(act: Actor, db_path: Path, actor: str) -> No
         (1, ("bo", "Not A Handle"), errors.InvalidInput, "not a valid handle"),
     ],
 )
-def test_bad_elections_change_nothing(act: Actor, db_path: Path, seats, candidates, error, message):
-    refused(db_path, error, message, open_election, act, seats=seats, candidates=candidates)
+def test_bad_elections_change_nothing(act: Actor, db: Db, seats, candidates, error, message):
+    refused(db, error, message, open_election, act, seats=seats, candidates=candidates)
 
 
 def test_unknown_election(act: Actor) -> None:
@@ -199,10 +183,10 @@ def test_electorate_is_frozen_at_opening(act: Actor) -> None:
         ("di", [["di"]]),  # unranked candidates come last, tied
     ],
 )
-def test_ranking_is_parsed_into_tiers(act: Actor, db_path: Path, text: str, tiers) -> None:
+def test_ranking_is_parsed_into_tiers(act: Actor, db: Db, text: str, tiers) -> None:
     open_election(act)
     rank(act, "bo", text, T0 + H)
-    assert stored_ranking(db_path, "bo") == tiers
+    assert stored_ranking(db, "bo") == tiers
 
 
 @pytest.mark.parametrize(
@@ -219,18 +203,18 @@ def test_ranking_is_parsed_into_tiers(act: Actor, db_path: Path, text: str, tier
         ("BO", "'BO' is not a candidate"),
     ],
 )
-def test_bad_rankings_change_nothing(act: Actor, db_path: Path, text: str, message: str) -> None:
+def test_bad_rankings_change_nothing(act: Actor, db: Db, text: str, message: str) -> None:
     open_election(act)
     rank(act, "cy", "cy", T0 + H)
-    refused(db_path, errors.InvalidInput, message, rank, act, "bo", text, T0 + 2 * H)
+    refused(db, errors.InvalidInput, message, rank, act, "bo", text, T0 + 2 * H)
 
 
-def test_unregistered_person_cannot_rank(act: Actor, db_path: Path) -> None:
+def test_unregistered_person_cannot_rank(act: Actor, db: Db) -> None:
     open_election(act)
-    refused(db_path, errors.NotFound, "No person with handle 'zed'", rank, act, "zed", "bo", T0)
+    refused(db, errors.NotFound, "No person with handle 'zed'", rank, act, "zed", "bo", T0)
 
 
-def test_non_elector_is_recorded_apart_and_never_counted(act: Actor, db_path: Path) -> None:
+def test_non_elector_is_recorded_apart_and_never_counted(act: Actor, db: Db) -> None:
     open_election(act)
     rank(act, "ada", "cy,bo,di", T0 + H)
     counted = status(act)
@@ -241,32 +225,28 @@ def test_non_elector_is_recorded_apart_and_never_counted(act: Actor, db_path: Pa
     assert now.pairwise == counted.pairwise
     assert now.pairwise["di"] == {"bo": 0, "cy": 0}
     assert now.ranking == ["cy", "bo", "di"]
-    binding = query(
-        db_path,
+    binding = db.query(
         "SELECT p.handle, b.binding FROM ranked_ballots b JOIN people p ON p.id = b.person_id "
         "ORDER BY p.handle",
     )
-    assert binding == [("ada", 1), ("hal", 0), ("ivy", 0)]
+    # 1/0 on SQLite, true/false on PostgreSQL: compared as truth values.
+    assert [(h, bool(b)) for h, b in binding] == [("ada", True), ("hal", False), ("ivy", False)]
     # Non-binding rankings do not make a quorum: 1 of 3 needed, whatever hal and ivy do.
     assert tick(act, T0 + 7 * D).closed_elections == [
         {"election": "E-0001", "outcome": "no-quorum"}
     ]
 
 
-def test_changing_a_ranking_replaces_it(act: Actor, db_path: Path) -> None:
+def test_changing_a_ranking_replaces_it(act: Actor, db: Db) -> None:
     open_election(act)
     rank(act, "bo", "di,cy,bo", T0 + H)
     changed = rank(act, "bo", "bo,cy,di", T0 + 2 * H)
     assert changed.ballots == 1
     assert changed.pairwise["bo"] == {"cy": 1, "di": 1}
     assert changed.pairwise["di"] == {"bo": 0, "cy": 0}
-    assert stored_ranking(db_path, "bo") == [["bo"], ["cy"], ["di"]]
-    assert query(db_path, "SELECT count(*), max(cast_at) FROM ranked_ballots") == [
-        (1, "2027-01-04 12:00:00.000000")
-    ]
-    entries = query(
-        db_path, "SELECT payload FROM ledger WHERE action='election.ranked' ORDER BY seq"
-    )
+    assert stored_ranking(db, "bo") == [["bo"], ["cy"], ["di"]]
+    assert db.query("SELECT count(*), max(cast_at) FROM ranked_ballots") == [(1, T0 + 2 * H)]
+    entries = db.query("SELECT payload FROM ledger WHERE action='election.ranked' ORDER BY seq")
     assert [json.loads(e[0])["changed_from"] for e in entries] == [None, [["di"], ["cy"], ["bo"]]]
 
 
@@ -343,7 +323,7 @@ def test_early_close_after_a_late_tick_dates_from_when_it_was_due(act: Actor) ->
     assert (final.state, final.closed_at) == ("closed", "2027-01-07T10:00:00Z")
 
 
-def test_a_change_after_it_fell_due_is_refused(act: Actor, db_path: Path) -> None:
+def test_a_change_after_it_fell_due_is_refused(act: Actor, db: Db) -> None:
     open_election(act)
     for who, ranking in CONDORCET.items():
         rank(act, who, ranking, T0 + H)
@@ -352,7 +332,7 @@ def test_a_change_after_it_fell_due_is_refused(act: Actor, db_path: Path) -> Non
         rank(act, "bo", "di,cy,bo", T0 + 80 * H)
     final = status(act)
     assert (final.closed_at, final.winners) == ("2027-01-07T10:00:00Z", ["bo"])
-    assert stored_ranking(db_path, "bo") == [["bo"], ["di"], ["cy"]]
+    assert stored_ranking(db, "bo") == [["bo"], ["di"], ["cy"]]
 
 
 def test_last_elector_ranking_after_min_duration_closes_at_once(act: Actor) -> None:
@@ -413,13 +393,11 @@ def test_a_tie_below_a_clear_winner(act: Actor) -> None:
     assert final.tiers == [["bo"], ["cy", "di"]]
 
 
-def test_the_close_is_on_the_record(act: Actor, db_path: Path) -> None:
+def test_the_close_is_on_the_record(act: Actor, db: Db) -> None:
     open_election(act)
     for who, ranking in CONDORCET.items():
         rank(act, who, ranking, T0 + 80 * H)
-    rows = query(
-        db_path, "SELECT actor, subject, payload FROM ledger WHERE action='election.closed'"
-    )
+    rows = db.query("SELECT actor, subject, payload FROM ledger WHERE action='election.closed'")
     assert [(r[0], r[1]) for r in rows] == [("govbot", "E-0001")]
     payload = json.loads(rows[0][2])
     assert payload["outcome"] == "elected"
@@ -431,13 +409,13 @@ def test_the_close_is_on_the_record(act: Actor, db_path: Path) -> None:
 # --- after the close ---------------------------------------------------------------------------
 
 
-def test_rankings_after_close_are_refused(act: Actor, db_path: Path) -> None:
+def test_rankings_after_close_are_refused(act: Actor, db: Db) -> None:
     open_election(act)
     for who, ranking in CONDORCET.items():
         rank(act, who, ranking, T0 + 80 * H)
     assert status(act).state == "closed"
-    refused(db_path, errors.VoteClosed, "E-0001 is closed", rank, act, "bo", "di", T0 + 81 * H)
-    refused(db_path, errors.VoteClosed, "no longer accepted", rank, act, "hal", "di", T0 + 81 * H)
+    refused(db, errors.VoteClosed, "E-0001 is closed", rank, act, "bo", "di", T0 + 81 * H)
+    refused(db, errors.VoteClosed, "no longer accepted", rank, act, "hal", "di", T0 + 81 * H)
 
 
 def test_ranking_after_the_deadline_closes_it_and_is_refused(act: Actor) -> None:
@@ -458,12 +436,12 @@ def test_ranking_after_the_deadline_closes_it_and_is_refused(act: Actor) -> None
 # --- cancelling --------------------------------------------------------------------------------
 
 
-def test_chair_cancels_with_a_reason(act: Actor, db_path: Path) -> None:
+def test_chair_cancels_with_a_reason(act: Actor, db: Db) -> None:
     open_election(act)
     rank(act, "bo", "bo", T0 + H)
     cancel = elections.cancel_election
     refused(
-        db_path,
+        db,
         errors.PermissionDenied,
         "may cancel elections; bo is not one",
         act,
@@ -473,7 +451,7 @@ def test_chair_cancels_with_a_reason(act: Actor, db_path: Path) -> None:
         elections.CancelElection("E-0001", "I lost"),
     )
     refused(
-        db_path,
+        db,
         errors.InvalidInput,
         "reason is empty",
         act,
@@ -485,9 +463,9 @@ def test_chair_cancels_with_a_reason(act: Actor, db_path: Path) -> None:
     done = act(cancel, "ada", T0 + 2 * H, elections.CancelElection("E-0001", "Wrong candidates"))
     assert (done.state, done.outcome, done.reason) == ("cancelled", "cancelled", "Wrong candidates")
     assert (done.closed_at, done.closes_at, done.winners) == ("2027-01-04T12:00:00Z", None, [])
-    refused(db_path, errors.VoteClosed, "E-0001 is cancelled", rank, act, "cy", "cy", T0 + 3 * H)
+    refused(db, errors.VoteClosed, "E-0001 is cancelled", rank, act, "cy", "cy", T0 + 3 * H)
     refused(
-        db_path,
+        db,
         errors.Conflict,
         "cancelled already",
         act,
@@ -499,12 +477,12 @@ def test_chair_cancels_with_a_reason(act: Actor, db_path: Path) -> None:
     assert not tick(act, T0 + 8 * D).changed  # a cancelled election never closes
 
 
-def test_a_closed_election_cannot_be_cancelled(act: Actor, db_path: Path) -> None:
+def test_a_closed_election_cannot_be_cancelled(act: Actor, db: Db) -> None:
     open_election(act)
     for who, ranking in CONDORCET.items():
         rank(act, who, ranking, T0 + 80 * H)
     refused(
-        db_path,
+        db,
         errors.Conflict,
         "E-0001 is closed already",
         act,

@@ -1,4 +1,4 @@
-"""People, memberships and charter revisions through the service layer on a real SQLite file.
+"""People, memberships and charter revisions through the service layer on a real database.
 
 The fixture's charters (synced at T0 - 1d): admin root; ``core`` (committee, membership by
 approval) with chair ada, members bo, cy, di, ed and observer hal; ``docs`` (open) with chair fay
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,33 +19,28 @@ from bot import wiring
 from governance import errors
 from governance.services import common, groups
 from governance.store import Store
-from tests.conftest import PEOPLE, T0, Actor, charter, people_yaml
+from tests.conftest import PEOPLE, T0, Actor, Db, charter, people_yaml
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
-SYNCED = "2027-01-03 10:00:00.000000"  # T0 - 1d as SQLite stores it (naive UTC)
 
 
-def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, to show that a refusal changed nothing."""
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+def utc(day: int, hour: int) -> datetime:
+    """A moment in January 2027, as the record gives it back."""
+    return datetime(2027, 1, day, hour, tzinfo=UTC)
 
 
-def query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
+SYNCED = utc(3, 10)  # T0 - 1d, when the fixture synced the charters
 
 
-def ledger(db: Path, action: str) -> list[dict[str, Any]]:
+def ledger(db: Db, action: str) -> list[dict[str, Any]]:
     """Payloads of the ledger entries with this action, oldest first."""
-    rows = query(db, "SELECT payload FROM ledger WHERE action = ? ORDER BY seq", action)
+    rows = db.query("SELECT payload FROM ledger WHERE action = ? ORDER BY seq", action)
     return [json.loads(r[0]) for r in rows]
 
 
-def ledger_size(db: Path) -> int:
-    return query(db, "SELECT count(*) FROM ledger")[0][0]
+def ledger_size(db: Db) -> int:
+    return db.query("SELECT count(*) FROM ledger")[0][0]
 
 
 def roster(act: Actor, slug: str = "core") -> list[tuple[str, str]]:
@@ -58,10 +52,9 @@ def pending(act: Actor, slug: str = "core") -> list[str]:
     return act.read(groups.show_group, slug).pending
 
 
-def history(db: Path, handle: str, slug: str = "core") -> list[tuple[str, str, str | None]]:
+def history(db: Db, handle: str, slug: str = "core") -> list[tuple[str, datetime, datetime | None]]:
     """Every membership period of a person in a group: (role, since, until), oldest first."""
-    return query(
-        db,
+    return db.query(
         "SELECT m.role, m.since, m.until FROM memberships m "
         "JOIN people p ON p.id = m.person_id JOIN groups g ON g.id = m.group_id "
         "WHERE p.handle = ? AND g.slug = ? ORDER BY m.id",
@@ -86,18 +79,18 @@ def set_role(act: Actor, actor: str, who: str, role: str, at) -> groups.Membersh
     return act(groups.set_role, actor, at, groups.SetRole("core", who, role))
 
 
-def refused(db: Path, error: type[Exception], match: str, call: Any, *args: Any) -> None:
+def refused(db: Db, error: type[Exception], match: str, call: Any, *args: Any) -> None:
     """``call(*args)`` raises ``error`` and leaves every table exactly as it was."""
-    before = snapshot(db)
+    before = db.snapshot()
     with pytest.raises(error, match=match):
         call(*args)
-    assert snapshot(db) == before
+    assert db.snapshot() == before
 
 
 # --- people ------------------------------------------------------------------------------------
 
 
-def test_admin_adds_a_person(act: Actor, db_path: Path) -> None:
+def test_admin_adds_a_person(act: Actor, db: Db) -> None:
     added = act(
         groups.add_person,
         "root",
@@ -106,7 +99,7 @@ def test_admin_adds_a_person(act: Actor, db_path: Path) -> None:
     )
     assert added == groups.PersonView("jo-ann", "Jo Ann", "JoAnn", "987654321098765432")
     assert "jo-ann" in [p.handle for p in act.read(groups.list_people)]
-    assert ledger(db_path, "person.added") == [{"name": "Jo Ann", "github": "JoAnn"}]
+    assert ledger(db, "person.added") == [{"name": "Jo Ann", "github": "JoAnn"}]
     # A registered person can act at once: jo-ann joins the open group.
     assert join(act, "jo-ann", "docs", T0 + H).role == "member"
 
@@ -155,12 +148,12 @@ def test_admin_adds_a_person(act: Actor, db_path: Path) -> None:
     ],
 )
 def test_add_person_refusals_change_nothing(
-    act: Actor, db_path: Path, actor, command, error, message
+    act: Actor, db: Db, actor, command, error, message
 ) -> None:
-    refused(db_path, error, message, act, groups.add_person, actor, T0, command)
+    refused(db, error, message, act, groups.add_person, actor, T0, command)
 
 
-def test_people_link_their_own_accounts(act: Actor, db_path: Path) -> None:
+def test_people_link_their_own_accounts(act: Actor, db: Db) -> None:
     linked = act(groups.link_person, "ivy", T0, groups.LinkPerson("ivy", github="Ivy-Works"))
     assert (linked.github, linked.discord_id) == ("Ivy-Works", "100000000000000009")
     # Linking only a Discord id leaves the GitHub login alone.
@@ -170,16 +163,16 @@ def test_people_link_their_own_accounts(act: Actor, db_path: Path) -> None:
     assert (linked.github, linked.discord_id) == ("Ivy-Works", "222222222222222222")
     # Their own login in another case is not a clash with themselves.
     assert act(groups.link_person, "ivy", T0 + H, groups.LinkPerson("ivy", github="ivy-works"))
-    assert [e["github"] for e in ledger(db_path, "person.linked")] == [
+    assert [e["github"] for e in ledger(db, "person.linked")] == [
         "Ivy-Works",
         None,
         "ivy-works",
     ]
 
 
-def test_admin_links_anyone_others_may_not(act: Actor, db_path: Path) -> None:
+def test_admin_links_anyone_others_may_not(act: Actor, db: Db) -> None:
     refused(
-        db_path,
+        db,
         errors.PermissionDenied,
         "bo may link only their own accounts, not ivy's",
         act,
@@ -194,10 +187,10 @@ def test_admin_links_anyone_others_may_not(act: Actor, db_path: Path) -> None:
 
 @pytest.mark.parametrize("login", ["bo-gh", "BO-GH", "Bo-Gh"])
 def test_github_login_of_another_person_is_refused_in_any_case(
-    act: Actor, db_path: Path, login: str
+    act: Actor, db: Db, login: str
 ) -> None:
     refused(
-        db_path,
+        db,
         errors.Conflict,
         f"'{login}' is already linked to bo",
         act,
@@ -221,16 +214,16 @@ def test_github_login_of_another_person_is_refused_in_any_case(
         (groups.LinkPerson("nobody", github="x"), errors.NotFound, "No person with handle"),
     ],
 )
-def test_link_refusals_change_nothing(act: Actor, db_path: Path, command, error, message) -> None:
-    refused(db_path, error, message, act, groups.link_person, "ivy", T0, command)
+def test_link_refusals_change_nothing(act: Actor, db: Db, command, error, message) -> None:
+    refused(db, error, message, act, groups.link_person, "ivy", T0, command)
 
 
 @pytest.mark.parametrize("login", ["b_-gh", "%", "bo%", "has space", "-ivy", "ivy_gh"])
-def test_a_github_login_is_a_login_not_a_pattern(act: Actor, db_path: Path, login: str) -> None:
+def test_a_github_login_is_a_login_not_a_pattern(act: Actor, db: Db, login: str) -> None:
     # "b_-gh" and "%" are LIKE patterns that would match bo's "bo-gh"; none is a GitHub login
     # (letters, digits and single inner dashes), so each is refused as input, never as a clash.
     refused(
-        db_path,
+        db,
         errors.InvalidInput,
         "not a GitHub login",
         act,
@@ -244,16 +237,16 @@ def test_a_github_login_is_a_login_not_a_pattern(act: Actor, db_path: Path, logi
 # --- joining -----------------------------------------------------------------------------------
 
 
-def test_open_group_joins_at_once(act: Actor, db_path: Path) -> None:
+def test_open_group_joins_at_once(act: Actor, db: Db) -> None:
     joined = join(act, "ivy", "docs", T0)
     assert joined == groups.MembershipResult("docs", "ivy", "member", pending=False)
     assert roster(act, "docs") == [("fay", "chair"), ("gus", "member"), ("ivy", "member")]
     assert pending(act, "docs") == []
-    assert ledger(db_path, "group.joined") == [{"person": "ivy", "role": "member"}]
-    assert query(db_path, "SELECT count(*) FROM join_requests") == [(0,)]
+    assert ledger(db, "group.joined") == [{"person": "ivy", "role": "member"}]
+    assert db.query("SELECT count(*) FROM join_requests") == [(0,)]
 
 
-def test_approval_group_files_a_pending_request(act: Actor, db_path: Path) -> None:
+def test_approval_group_files_a_pending_request(act: Actor, db: Db) -> None:
     asked = join(act, "ivy", "core", T0)
     assert asked == groups.MembershipResult("core", "ivy", None, pending=True)
     assert pending(act) == ["ivy"]
@@ -266,43 +259,41 @@ def test_approval_group_files_a_pending_request(act: Actor, db_path: Path) -> No
             "di",
             "ed",
         ]
-    assert ledger(db_path, "group.join-requested") == [{"person": "ivy"}]
+    assert ledger(db, "group.join-requested") == [{"person": "ivy"}]
 
 
-def test_asking_twice_is_a_conflict(act: Actor, db_path: Path) -> None:
+def test_asking_twice_is_a_conflict(act: Actor, db: Db) -> None:
     join(act, "ivy", "core", T0)
-    refused(
-        db_path, errors.Conflict, "ivy already asked to join core", join, act, "ivy", "core", T0 + H
-    )
+    refused(db, errors.Conflict, "ivy already asked to join core", join, act, "ivy", "core", T0 + H)
 
 
 @pytest.mark.parametrize(("who", "slug"), [("bo", "core"), ("ada", "core"), ("gus", "docs")])
-def test_members_and_chairs_cannot_join_again(act: Actor, db_path: Path, who, slug) -> None:
-    refused(db_path, errors.Conflict, f"{who} is already a .* of {slug}", join, act, who, slug, T0)
+def test_members_and_chairs_cannot_join_again(act: Actor, db: Db, who, slug) -> None:
+    refused(db, errors.Conflict, f"{who} is already a .* of {slug}", join, act, who, slug, T0)
 
 
-def test_an_observer_may_ask_to_become_a_member(act: Actor, db_path: Path) -> None:
+def test_an_observer_may_ask_to_become_a_member(act: Actor, db: Db) -> None:
     assert join(act, "hal", "core", T0).pending
     approve(act, "ada", "core", "hal", T0 + H)
     assert ("hal", "member") in roster(act)
-    assert history(db_path, "hal") == [
-        ("observer", SYNCED, "2027-01-04 11:00:00.000000"),
-        ("member", "2027-01-04 11:00:00.000000", None),
+    assert history(db, "hal") == [
+        ("observer", SYNCED, utc(4, 11)),
+        ("member", utc(4, 11), None),
     ]
 
 
-def test_chair_approves_a_request(act: Actor, db_path: Path) -> None:
+def test_chair_approves_a_request(act: Actor, db: Db) -> None:
     join(act, "ivy", "core", T0)
     approved = approve(act, "ada", "core", "ivy", T0 + H)
     assert approved == groups.MembershipResult("core", "ivy", "member")
     assert ("ivy", "member") in roster(act)
     assert pending(act) == []
-    assert query(
-        db_path,
+    [(state, decided_at, by_ada)] = db.query(
         "SELECT state, decided_at, decided_by_id = (SELECT id FROM people WHERE handle='ada') "
         "FROM join_requests",
-    ) == [("approved", "2027-01-04 11:00:00.000000", 1)]
-    assert history(db_path, "ivy") == [("member", "2027-01-04 11:00:00.000000", None)]
+    )
+    assert (state, decided_at, bool(by_ada)) == ("approved", utc(4, 11), True)
+    assert history(db, "ivy") == [("member", utc(4, 11), None)]
 
 
 def test_admin_approves_in_any_group(act: Actor) -> None:
@@ -311,11 +302,11 @@ def test_admin_approves_in_any_group(act: Actor) -> None:
 
 
 @pytest.mark.parametrize("who", ["bo", "hal", "fay", "ivy"])
-def test_only_a_chair_of_the_group_approves(act: Actor, db_path: Path, who: str) -> None:
+def test_only_a_chair_of_the_group_approves(act: Actor, db: Db, who: str) -> None:
     # bo is a member, hal an observer, fay chairs another group, ivy asks for herself.
     join(act, "ivy", "core", T0)
     refused(
-        db_path,
+        db,
         errors.PermissionDenied,
         f"Only a chair of core or a foundation admin may approve members; {who} is not one",
         approve,
@@ -328,9 +319,9 @@ def test_only_a_chair_of_the_group_approves(act: Actor, db_path: Path, who: str)
     assert pending(act) == ["ivy"]
 
 
-def test_approving_without_a_request_is_not_found(act: Actor, db_path: Path) -> None:
+def test_approving_without_a_request_is_not_found(act: Actor, db: Db) -> None:
     refused(
-        db_path,
+        db,
         errors.NotFound,
         "ivy has no pending request",
         approve,
@@ -343,7 +334,7 @@ def test_approving_without_a_request_is_not_found(act: Actor, db_path: Path) -> 
     join(act, "ivy", "core", T0)
     approve(act, "ada", "core", "ivy", T0 + H)
     refused(
-        db_path,
+        db,
         errors.NotFound,
         "ivy has no pending request",
         approve,
@@ -358,18 +349,18 @@ def test_approving_without_a_request_is_not_found(act: Actor, db_path: Path) -> 
 # --- leaving -----------------------------------------------------------------------------------
 
 
-def test_a_member_leaves(act: Actor, db_path: Path) -> None:
+def test_a_member_leaves(act: Actor, db: Db) -> None:
     left = leave(act, "bo", "core", T0)
     assert left == groups.MembershipResult("core", "bo", None)
     assert "bo" not in [h for h, _ in roster(act)]
-    assert history(db_path, "bo") == [("member", SYNCED, "2027-01-04 10:00:00.000000")]
-    assert ledger(db_path, "group.left") == [{"person": "bo", "role": "member"}]
+    assert history(db, "bo") == [("member", SYNCED, utc(4, 10))]
+    assert ledger(db, "group.left") == [{"person": "bo", "role": "member"}]
 
 
-def test_a_chair_removes_someone(act: Actor, db_path: Path) -> None:
+def test_a_chair_removes_someone(act: Actor, db: Db) -> None:
     leave(act, "ada", "core", T0, who="cy")
     assert "cy" not in [h for h, _ in roster(act)]
-    entry = query(db_path, "SELECT actor, subject FROM ledger WHERE action='group.left'")
+    entry = db.query("SELECT actor, subject FROM ledger WHERE action='group.left'")
     assert entry == [("ada", "core")]
 
 
@@ -379,9 +370,9 @@ def test_an_admin_removes_someone(act: Actor) -> None:
 
 
 @pytest.mark.parametrize("actor", ["bo", "hal", "fay"])
-def test_others_may_not_remove_someone(act: Actor, db_path: Path, actor: str) -> None:
+def test_others_may_not_remove_someone(act: Actor, db: Db, actor: str) -> None:
     refused(
-        db_path,
+        db,
         errors.PermissionDenied,
         f"may remove cy; {actor} is not one",
         leave,
@@ -394,9 +385,9 @@ def test_others_may_not_remove_someone(act: Actor, db_path: Path, actor: str) ->
 
 
 @pytest.mark.parametrize(("actor", "who"), [("ada", None), ("ada", "ada"), ("root", "ada")])
-def test_the_last_chair_cannot_leave(act: Actor, db_path: Path, actor, who) -> None:
+def test_the_last_chair_cannot_leave(act: Actor, db: Db, actor, who) -> None:
     refused(
-        db_path,
+        db,
         errors.Conflict,
         "ada is the last chair of core",
         leave,
@@ -412,26 +403,24 @@ def test_the_last_chair_cannot_leave(act: Actor, db_path: Path, actor, who) -> N
     assert "ada" not in [h for h, _ in roster(act)]
 
 
-def test_leaving_withdraws_a_pending_request(act: Actor, db_path: Path) -> None:
+def test_leaving_withdraws_a_pending_request(act: Actor, db: Db) -> None:
     join(act, "ivy", "core", T0)
     assert leave(act, "ivy", "core", T0 + H).role is None
     assert pending(act) == []
-    assert query(db_path, "SELECT state, decided_at FROM join_requests") == [
-        ("withdrawn", "2027-01-04 11:00:00.000000")
-    ]
-    assert ledger(db_path, "group.join-withdrawn") == [{"person": "ivy"}]
+    assert db.query("SELECT state, decided_at FROM join_requests") == [("withdrawn", utc(4, 11))]
+    assert ledger(db, "group.join-withdrawn") == [{"person": "ivy"}]
     # Withdrawn is not pending: the chair can no longer approve it, but ivy may ask again.
     with pytest.raises(errors.NotFound):
         approve(act, "ada", "core", "ivy", T0 + H)
     assert join(act, "ivy", "core", T0 + 2 * H).pending
 
 
-def test_an_observer_who_leaves_withdraws_their_request_too(act: Actor, db_path: Path) -> None:
+def test_an_observer_who_leaves_withdraws_their_request_too(act: Actor, db: Db) -> None:
     join(act, "hal", "core", T0)
     leave(act, "hal", "core", T0 + H)
     assert "hal" not in [h for h, _ in roster(act)]
     assert pending(act) == []  # nobody to approve: hal left core altogether
-    assert query(db_path, "SELECT state FROM join_requests") == [("withdrawn",)]
+    assert db.query("SELECT state FROM join_requests") == [("withdrawn",)]
 
 
 def test_a_chair_turns_down_a_request_by_removing_it(act: Actor) -> None:
@@ -441,9 +430,9 @@ def test_a_chair_turns_down_a_request_by_removing_it(act: Actor) -> None:
     assert "ivy" not in [h for h, _ in roster(act)]
 
 
-def test_leaving_a_group_one_is_not_in(act: Actor, db_path: Path) -> None:
+def test_leaving_a_group_one_is_not_in(act: Actor, db: Db) -> None:
     refused(
-        db_path,
+        db,
         errors.NotFound,
         "ivy is not in core; nothing to leave",
         leave,
@@ -457,7 +446,7 @@ def test_leaving_a_group_one_is_not_in(act: Actor, db_path: Path) -> None:
 # --- roles -------------------------------------------------------------------------------------
 
 
-def test_chair_sets_roles(act: Actor, db_path: Path) -> None:
+def test_chair_sets_roles(act: Actor, db: Db) -> None:
     assert set_role(act, "ada", "bo", "chair", T0).role == "chair"
     set_role(act, "ada", "hal", "member", T0 + H)
     set_role(act, "root", "di", "observer", T0 + 2 * H)  # an admin may too
@@ -469,7 +458,7 @@ def test_chair_sets_roles(act: Actor, db_path: Path) -> None:
         ("hal", "member"),
         ("di", "observer"),
     ]
-    assert ledger(db_path, "group.role-set")[0] == {
+    assert ledger(db, "group.role-set")[0] == {
         "person": "bo",
         "role": "chair",
         "previous": "member",
@@ -485,12 +474,12 @@ def test_chair_sets_roles(act: Actor, db_path: Path) -> None:
         assert common.electorate(uow, common.group(uow, "core"), "chairs") == ["ada", "bo"]
 
 
-def test_emeritus_has_no_vote_and_stays_on_the_roster(act: Actor, db_path: Path) -> None:
+def test_emeritus_has_no_vote_and_stays_on_the_roster(act: Actor, db: Db) -> None:
     set_role(act, "ada", "ed", "emeritus", T0)
     assert roster(act)[-1] == ("ed", "emeritus")
-    assert history(db_path, "ed") == [
-        ("member", SYNCED, "2027-01-04 10:00:00.000000"),
-        ("emeritus", "2027-01-04 10:00:00.000000", None),
+    assert history(db, "ed") == [
+        ("member", SYNCED, utc(4, 10)),
+        ("emeritus", utc(4, 10), None),
     ]
     with act.store.read() as uow:
         assert "ed" not in common.electorate(uow, common.group(uow, "core"), "members")
@@ -517,23 +506,22 @@ def test_setting_a_role_brings_in_a_non_member(act: Actor) -> None:
     ],
 )
 def test_set_role_refusals_change_nothing(
-    act: Actor, db_path: Path, actor, who, role, error, message
+    act: Actor, db: Db, actor, who, role, error, message
 ) -> None:
-    refused(db_path, error, message, set_role, act, actor, who, role, T0)
+    refused(db, error, message, set_role, act, actor, who, role, T0)
 
 
-def test_giving_a_requester_a_vote_settles_their_request(act: Actor, db_path: Path) -> None:
+def test_giving_a_requester_a_vote_settles_their_request(act: Actor, db: Db) -> None:
     join(act, "ivy", "core", T0)
     set_role(act, "ada", "ivy", "member", T0 + H)
     assert pending(act) == []
-    assert query(
-        db_path,
+    assert db.query(
         "SELECT r.state, r.decided_at, p.handle FROM join_requests r "
         "JOIN people p ON p.id = r.decided_by_id",
-    ) == [("approved", "2027-01-04 11:00:00.000000", "ada")]
+    ) == [("approved", utc(4, 11), "ada")]
 
 
-def test_a_stale_request_never_demotes_a_chair(act: Actor, db_path: Path) -> None:
+def test_a_stale_request_never_demotes_a_chair(act: Actor, db: Db) -> None:
     # ivy asks to join; ada makes her a chair directly and steps down. Approving ivy's old
     # request must not turn core's only chair into a member.
     join(act, "ivy", "core", T0)
@@ -562,23 +550,22 @@ def test_a_chair_steps_down_once_there_is_another(act: Actor) -> None:
 # --- history and reading -----------------------------------------------------------------------
 
 
-def test_membership_history_keeps_every_period(act: Actor, db_path: Path) -> None:
+def test_membership_history_keeps_every_period(act: Actor, db: Db) -> None:
     set_role(act, "ada", "bo", "chair", T0)
     leave(act, "bo", "core", T0 + H)
     join(act, "bo", "core", T0 + 2 * H)
     approve(act, "ada", "core", "bo", T0 + 3 * H)
-    assert history(db_path, "bo") == [
-        ("member", SYNCED, "2027-01-04 10:00:00.000000"),
-        ("chair", "2027-01-04 10:00:00.000000", "2027-01-04 11:00:00.000000"),
-        ("member", "2027-01-04 13:00:00.000000", None),
+    assert history(db, "bo") == [
+        ("member", SYNCED, utc(4, 10)),
+        ("chair", utc(4, 10), utc(4, 11)),
+        ("member", utc(4, 13), None),
     ]
     # The roster shows the current period with its own since-date.
     bo = next(m for m in act.read(groups.show_group, "core").roster if m.handle == "bo")
     assert (bo.role, bo.since) == ("member", "2027-01-04T13:00:00Z")
     # At most one open period per person and group, whatever happened.
     assert (
-        query(
-            db_path,
+        db.query(
             "SELECT group_id, person_id, count(*) FROM memberships WHERE until IS NULL "
             "GROUP BY group_id, person_id HAVING count(*) > 1",
         )
@@ -610,9 +597,9 @@ def test_show_group_orders_roster_by_role_then_handle(act: Actor) -> None:
     assert [g.slug for g in act.read(groups.list_groups)] == ["core", "docs"]
 
 
-def test_unknown_group(act: Actor, db_path: Path) -> None:
+def test_unknown_group(act: Actor, db: Db) -> None:
     refused(
-        db_path,
+        db,
         errors.NotFound,
         "There is no group 'nope'; known groups: core, docs",
         join,
@@ -634,12 +621,12 @@ def rewrite_core(directory: Path, **roster_: Any) -> str:
 
 
 def test_a_revised_charter_is_applied_as_a_diff(
-    act: Actor, store: Store, charters_dir: Path, db_path: Path
+    act: Actor, store: Store, charters_dir: Path, db: Db
 ) -> None:
     join(act, "ivy", "core", T0)  # joins through the bot; not in any charter
     approve(act, "ada", "core", "ivy", T0 + H)
     leave(act, "cy", "core", T0 + 2 * H)  # leaves through the bot; still in the charter
-    old_sha = query(db_path, "SELECT charter_sha256 FROM groups WHERE slug='core'")[0][0]
+    old_sha = db.query("SELECT charter_sha256 FROM groups WHERE slug='core'")[0][0]
     # The revision: bo member -> chair, ed removed, gus added; cy and hal untouched.
     sha = rewrite_core(
         charters_dir,
@@ -659,25 +646,24 @@ def test_a_revised_charter_is_applied_as_a_diff(
         ("ivy", "member"),  # the bot-made join survived the charter edit
         ("hal", "observer"),
     ]  # cy's bot-made leave survived too: the file did not change cy
-    assert history(db_path, "ed")[-1] == ("member", SYNCED, "2027-01-05 10:00:00.000000")
-    assert history(db_path, "gus") == [("member", "2027-01-05 10:00:00.000000", None)]
+    assert history(db, "ed")[-1] == ("member", SYNCED, utc(5, 10))
+    assert history(db, "gus") == [("member", utc(5, 10), None)]
 
-    revisions = query(
-        db_path,
+    revisions = db.query(
         "SELECT r.sha256, r.roster, r.applied_at FROM charter_revisions r "
         "JOIN groups g ON g.id = r.group_id WHERE g.slug = 'core' ORDER BY r.id",
     )
     assert [r[0] for r in revisions] == [old_sha, sha]
-    assert json.loads(revisions[-1][1]) == {
+    assert revisions[-1][1] == {
         "chair": ["ada", "bo"],
         "member": ["cy", "di", "gus"],
         "observer": ["hal"],
         "emeritus": [],
     }
-    assert revisions[-1][2] == "2027-01-05 10:00:00.000000"
-    assert query(db_path, "SELECT charter_sha256 FROM groups WHERE slug='core'") == [(sha,)]
+    assert revisions[-1][2] == utc(5, 10)
+    assert db.query("SELECT charter_sha256 FROM groups WHERE slug='core'") == [(sha,)]
 
-    synced = ledger(db_path, "charters.synced")
+    synced = ledger(db, "charters.synced")
     assert len(synced) == 2  # the fixture's founding sync, then this revision
     from governance import charters
 
@@ -690,12 +676,12 @@ def test_a_revised_charter_is_applied_as_a_diff(
         {"group": "core", "person": "ed", "left": "member"},
         {"group": "core", "person": "gus", "role": "member"},
     ]
-    actor = query(db_path, "SELECT actor FROM ledger ORDER BY seq DESC LIMIT 1")
+    actor = db.query("SELECT actor FROM ledger ORDER BY seq DESC LIMIT 1")
     assert actor == [(common.SYSTEM,)]
 
 
 def test_an_unrelated_charter_edit_undoes_nothing(
-    act: Actor, store: Store, charters_dir: Path, db_path: Path
+    act: Actor, store: Store, charters_dir: Path, db: Db
 ) -> None:
     join(act, "ivy", "core", T0)
     approve(act, "ada", "core", "ivy", T0 + H)
@@ -706,7 +692,7 @@ def test_an_unrelated_charter_edit_undoes_nothing(
     path.write_text(path.read_text() + "\nA new paragraph about scope.\n")
     assert wiring.sync_charters(store, charters_dir, T0 + D) is True
     assert roster(act) == before
-    synced = ledger(db_path, "charters.synced")[-1]
+    synced = ledger(db, "charters.synced")[-1]
     assert (synced["groups_revised"], synced["roster_changes"]) == (["core"], [])
     assert "A new paragraph about scope." in act.read(groups.show_group, "core").body
 
@@ -754,33 +740,33 @@ def test_an_unrelated_charter_edit_keeps_links_made_through_the_bot(
     assert ivy.github == "ivy-works"
 
 
-def test_unchanged_charters_sync_nothing(store: Store, charters_dir: Path, db_path: Path) -> None:
-    before = snapshot(db_path)
+def test_unchanged_charters_sync_nothing(store: Store, charters_dir: Path, db: Db) -> None:
+    before = db.snapshot()
     assert wiring.sync_charters(store, charters_dir, T0 + D) is False
-    assert snapshot(db_path) == before
-    assert len(ledger(db_path, "charters.synced")) == 1
+    assert db.snapshot() == before
+    assert len(ledger(db, "charters.synced")) == 1
 
 
 def test_the_same_charters_through_the_service_sync_nothing(
-    store: Store, charters_dir: Path, db_path: Path
+    store: Store, charters_dir: Path, db: Db
 ) -> None:
     from governance import charters
 
-    before = snapshot(db_path)
+    before = db.snapshot()
     with store.write() as uow:
         report = groups.sync_charters(uow, common.SYSTEM, T0 + D, charters.load(charters_dir))
     assert not report.changed
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 def test_a_new_person_in_people_yaml_is_registered(
-    act: Actor, store: Store, charters_dir: Path, db_path: Path
+    act: Actor, store: Store, charters_dir: Path, db: Db
 ) -> None:
     (charters_dir / "people.yaml").write_text(people_yaml([*PEOPLE, "jo"]))
     assert wiring.sync_charters(store, charters_dir, T0 + D) is True
     jo = next(p for p in act.read(groups.list_people) if p.handle == "jo")
     assert (jo.name, jo.github, jo.discord_id) == ("Jo Example", "jo-gh", "100000000000000010")
-    synced = ledger(db_path, "charters.synced")[-1]
+    synced = ledger(db, "charters.synced")[-1]
     assert synced["people_added"] == ["jo"]
     assert (synced["groups_revised"], synced["roster_changes"]) == ([], [])
     # Registered people can take part at once.
@@ -798,11 +784,11 @@ def test_a_later_charter_may_name_a_person_added_in_the_same_sync(
     assert ("jo", "member") in roster(act)
 
 
-def test_a_refused_charter_changes_nothing(store: Store, charters_dir: Path, db_path: Path) -> None:
+def test_a_refused_charter_changes_nothing(store: Store, charters_dir: Path, db: Db) -> None:
     from governance.charters import CharterError
 
     rewrite_core(charters_dir, chairs=["ada"], members=["zed"], observers=[])  # zed is unknown
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(CharterError, match="zed"):
         wiring.sync_charters(store, charters_dir, T0 + D)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before

@@ -1,8 +1,7 @@
-"""Migrations: an empty file becomes the current schema, and the models never drift from it."""
+"""Migrations: an empty database becomes the current schema, and the models never drift from it."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -12,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 from governance.store import HEAD_REVISION, MIGRATIONS, Store, upgrade
+from tests.conftest import Db
 
 TABLES = {
     "alembic_version",
@@ -39,27 +39,31 @@ def test_head_constant_matches_alembic() -> None:
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
 
 
-def test_empty_file_is_migrated_on_open(tmp_path: Path) -> None:
-    db = tmp_path / "fresh.db"
-    store = Store.open(db)
-    with sqlite3.connect(db) as conn:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            (HEAD_REVISION,)
-        ]
-        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert names >= TABLES
-    assert upgrade(store.engine) is False  # a second run has nothing to do
+def test_empty_file_is_migrated_on_open(db: Db) -> None:
+    assert db.tables() == []
+    store = Store.open(db.url)
+    try:
+        assert set(db.tables()) >= TABLES
+        assert db.query("SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
+        if db.is_sqlite:
+            assert db.query("PRAGMA journal_mode") == [("wal",)]
+        assert upgrade(store.engine) is False  # a second run has nothing to do
+    finally:
+        store.close()
 
 
-def test_models_match_the_migrations(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "m.db")
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+def test_models_match_the_migrations(db: Db) -> None:
+    store = Store.open(db.url)
+    try:
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    finally:
+        store.close()
     assert diff == []
 
 
 def test_connection_pragmas(tmp_path: Path) -> None:
+    """SQLite's own settings: a SQLite file on every run."""
     store = Store.open(tmp_path / "p.db")
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -1,4 +1,4 @@
-"""Votes through the service layer on a real SQLite file: every rule of decision, worked out.
+"""Votes through the service layer on a real database: every rule of decision, worked out.
 
 The group ``core`` has chair ada and members bo, cy, di, ed (an electorate of five), observer hal
 (non-binding), and ivy outside it. The default policy: 7d, min 72h, quorum 0.5 (3 of 5), majority.
@@ -6,26 +6,21 @@ The group ``core`` has chair ada and members bo, cy, di, ed (an electorate of fi
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot import wiring
 from governance import errors
 from governance.services import groups, rfcs, ticks
 from governance.status import VoteStatus
-from tests.conftest import T0, Actor, charter, write_charters
+from governance.store import Store
+from tests.conftest import T0, Actor, Db, charter, write_charters
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
-
-
-def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, to show that a refusal changed nothing."""
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
 
 
 def propose(act: Actor, author: str = "bo", at=T0 - H, group: str = "core") -> str:
@@ -74,10 +69,7 @@ def test_named_policy_resolves_key_by_key(act: Actor) -> None:
     assert "supermajority" in opened.policy
 
 
-def test_group_override_of_one_key(tmp_path: Path) -> None:
-    from bot import wiring
-    from governance.store import Store
-
+def test_group_override_of_one_key(tmp_path: Path, open_store: Callable[[], Store]) -> None:
     directory = write_charters(
         tmp_path / "c",
         core=charter(
@@ -87,7 +79,7 @@ def test_group_override_of_one_key(tmp_path: Path) -> None:
             policies="default: {quorum: 0.8}\n",
         ),
     )
-    store = Store.open(tmp_path / "g.db")
+    store = open_store()
     wiring.sync_charters(store, directory, T0 - D)
     act = Actor(store)
     ref = propose(act)
@@ -96,12 +88,12 @@ def test_group_override_of_one_key(tmp_path: Path) -> None:
     assert opened.closes_at == "2027-01-11T10:00:00Z"  # duration still the foundation's 7d
 
 
-def test_only_chairs_open_votes(act: Actor, db_path: Path) -> None:
+def test_only_chairs_open_votes(act: Actor, db: Db) -> None:
     ref = propose(act)
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(errors.PermissionDenied, match="Only a chair of core"):
         act(rfcs.open_vote, "bo", T0, rfcs.OpenVote(ref))
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 def test_admin_may_open_votes(act: Actor) -> None:
@@ -109,13 +101,13 @@ def test_admin_may_open_votes(act: Actor) -> None:
     assert act(rfcs.open_vote, "root", T0, rfcs.OpenVote(ref)).state == "open"
 
 
-def test_duplicate_open_vote_is_refused(act: Actor, db_path: Path) -> None:
+def test_duplicate_open_vote_is_refused(act: Actor, db: Db) -> None:
     ref = propose(act)
     open_vote(act, ref)
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(errors.Conflict, match="already has an open vote"):
         open_vote(act, ref, at=T0 + H)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 def test_unknown_policy_is_refused(act: Actor) -> None:
@@ -126,10 +118,9 @@ def test_unknown_policy_is_refused(act: Actor) -> None:
         open_vote(act, ref, policy="charter-chnage")
 
 
-def test_voters_chairs_narrows_the_electorate(tmp_path: Path) -> None:
-    from bot import wiring
-    from governance.store import Store
-
+def test_voters_chairs_narrows_the_electorate(
+    tmp_path: Path, open_store: Callable[[], Store]
+) -> None:
     directory = write_charters(
         tmp_path / "c",
         core=charter(
@@ -139,7 +130,7 @@ def test_voters_chairs_narrows_the_electorate(tmp_path: Path) -> None:
             policies="steering: {voters: chairs}\n",
         ),
     )
-    store = Store.open(tmp_path / "g.db")
+    store = open_store()
     wiring.sync_charters(store, directory, T0 - D)
     act = Actor(store)
     ref = propose(act, author="cy")
@@ -158,10 +149,11 @@ def test_ballot_outside_electorate_is_non_binding(act: Actor) -> None:
     assert not observer.binding and not outsider.binding
     now = status(act, ref, T0 + H)
     assert (now.yes, now.no, now.non_binding, now.participation) == (0, 0, 2, 0)
+    assert now.non_binding_ballots is not None
     assert [b.handle for b in now.non_binding_ballots] == ["hal", "ivy"]
 
 
-def test_ballot_change_keeps_history(act: Actor, db_path: Path) -> None:
+def test_ballot_change_keeps_history(act: Actor, db: Db) -> None:
     ref = propose(act)
     open_vote(act, ref)
     cast(act, ref, "bo", "no", T0 + H)
@@ -171,9 +163,8 @@ def test_ballot_change_keeps_history(act: Actor, db_path: Path) -> None:
     assert not same.changed
     now = status(act, ref, T0 + 3 * H)
     assert (now.yes, now.no) == (1, 0)
-    with sqlite3.connect(db_path) as conn:
-        history = conn.execute("SELECT choice FROM ballot_history ORDER BY id").fetchall()
-        current = conn.execute("SELECT choice FROM ballots").fetchall()
+    history = db.query("SELECT choice FROM ballot_history ORDER BY id")
+    current = db.query("SELECT choice FROM ballots")
     assert history == [("no",), ("yes",)]
     assert current == [("yes",)]
 
@@ -185,13 +176,13 @@ def test_ballot_change_keeps_history(act: Actor, db_path: Path) -> None:
         ("nobody", "yes", errors.NotFound, "No person with handle 'nobody'"),
     ],
 )
-def test_bad_ballots_change_nothing(act: Actor, db_path: Path, who, choice, error, message) -> None:
+def test_bad_ballots_change_nothing(act: Actor, db: Db, who, choice, error, message) -> None:
     ref = propose(act)
     open_vote(act, ref)
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(error, match=message):
         cast(act, ref, who, choice, T0 + H)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 def test_ballot_on_unknown_rfc(act: Actor) -> None:
@@ -263,17 +254,16 @@ def test_every_elector_voted_closes_early_even_when_close(act: Actor) -> None:
     assert (final.state, final.outcome) == ("closed", "rejected")  # a 2-2 tie is rejected
 
 
-def test_close_early_false_waits_for_deadline(tmp_path: Path) -> None:
-    from bot import wiring
-    from governance.store import Store
-
+def test_close_early_false_waits_for_deadline(
+    tmp_path: Path, open_store: Callable[[], Store]
+) -> None:
     directory = write_charters(
         tmp_path / "c",
         core=charter(
             "core", chairs=["ada"], members=["bo", "cy"], policies="default: {close_early: false}\n"
         ),
     )
-    store = Store.open(tmp_path / "g.db")
+    store = open_store()
     wiring.sync_charters(store, directory, T0 - D)
     act = Actor(store)
     ref = propose(act)
@@ -319,16 +309,16 @@ def test_ballot_after_deadline_is_refused_and_closes_the_vote(act: Actor) -> Non
     assert (final.state, final.outcome, final.yes) == ("closed", "no-quorum", 1)
 
 
-def test_ballot_after_close_is_refused(act: Actor, db_path: Path) -> None:
+def test_ballot_after_close_is_refused(act: Actor, db: Db) -> None:
     ref = propose(act)
     open_vote(act, ref)
     for who in ("ada", "bo", "cy"):
         cast(act, ref, who, "yes", T0 + 80 * H)
     assert status(act, ref, T0 + 80 * H).state == "closed"
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(errors.VoteClosed):
         cast(act, ref, "ed", "no", T0 + 81 * H)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 # --- concerns ----------------------------------------------------------------------------------
@@ -389,13 +379,13 @@ def test_all_concerns_must_be_resolved(act: Actor) -> None:
     assert resolve(act, ref, "cy", second.concern_id, T0 + 4 * H).vote_state == "open"
 
 
-def test_only_electors_raise_concerns(act: Actor, db_path: Path) -> None:
+def test_only_electors_raise_concerns(act: Actor, db: Db) -> None:
     ref = propose(act)
-    before = snapshot(db_path)
+    before = db.snapshot()
     for who in ("hal", "ivy"):
         with pytest.raises(errors.NotEligible, match="Only people with a vote in core"):
             concern(act, ref, who, T0)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 def test_frozen_elector_who_left_may_still_raise_concern(act: Actor) -> None:
@@ -405,16 +395,16 @@ def test_frozen_elector_who_left_may_still_raise_concern(act: Actor) -> None:
     assert concern(act, ref, "ed", T0 + 2 * H).vote_state == "paused"
 
 
-def test_override_needs_a_chair_and_a_reason(act: Actor, db_path: Path) -> None:
+def test_override_needs_a_chair_and_a_reason(act: Actor, db: Db) -> None:
     ref = propose(act)
     open_vote(act, ref)
     raised = concern(act, ref, "bo", T0 + H)
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(errors.PermissionDenied, match="Only the author of concern"):
         resolve(act, ref, "cy", raised.concern_id, T0 + 2 * H, "no")
     with pytest.raises(errors.InvalidInput, match="needs a reason"):
         resolve(act, ref, "ada", raised.concern_id, T0 + 2 * H)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
     overridden = resolve(act, ref, "ada", raised.concern_id, T0 + 2 * H, "Addressed in section 3")
     assert (overridden.state, overridden.vote_state) == ("overridden", "open")
     view = act.read(rfcs.show_rfc, ref, T0 + 2 * H)
@@ -435,15 +425,15 @@ def test_resolving_twice_or_unknown_concern(act: Actor) -> None:
 # --- cancelling --------------------------------------------------------------------------------
 
 
-def test_cancel_returns_rfc_to_discussion_and_allows_a_new_vote(act: Actor, db_path: Path) -> None:
+def test_cancel_returns_rfc_to_discussion_and_allows_a_new_vote(act: Actor, db: Db) -> None:
     ref = propose(act)
     open_vote(act, ref)
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(errors.PermissionDenied):
         act(rfcs.cancel_vote, "bo", T0 + H, rfcs.CancelVote(ref, "mistake"))
     with pytest.raises(errors.InvalidInput, match="reason is empty"):
         act(rfcs.cancel_vote, "ada", T0 + H, rfcs.CancelVote(ref, "  "))
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
     cancelled = act(rfcs.cancel_vote, "ada", T0 + H, rfcs.CancelVote(ref, "Wrong policy"))
     assert (cancelled.state, cancelled.outcome, cancelled.reason) == (
         "cancelled",
@@ -500,11 +490,11 @@ def test_admin_may_propose_anywhere(act: Actor) -> None:
         ("Fine", "a\x00b", "control character U\\+0000"),
     ],
 )
-def test_bad_proposals_change_nothing(act: Actor, db_path: Path, title, body, message) -> None:
-    before = snapshot(db_path)
+def test_bad_proposals_change_nothing(act: Actor, db: Db, title, body, message) -> None:
+    before = db.snapshot()
     with pytest.raises(errors.InvalidInput, match=message):
         act(rfcs.propose_rfc, "bo", T0, rfcs.ProposeRfc("core", title, body))
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
 def test_unknown_group(act: Actor) -> None:
@@ -523,26 +513,25 @@ def test_withdraw_only_by_author_in_discussion(act: Actor) -> None:
     assert act(rfcs.withdraw_rfc, "bo", T0 + 2 * H, rfcs.WithdrawRfc(ref)).status == "withdrawn"
 
 
-def test_time_never_goes_backwards(act: Actor, db_path: Path) -> None:
+def test_time_never_goes_backwards(act: Actor, db: Db) -> None:
     ref = propose(act)
     open_vote(act, ref)
-    before = snapshot(db_path)
+    before = db.snapshot()
     with pytest.raises(errors.ClockSkew, match="earlier than the last recorded change"):
         cast(act, ref, "bo", "yes", T0 - D)
-    assert snapshot(db_path) == before
+    assert db.snapshot() == before
 
 
-def test_secret_vote_publishes_totals_and_receipts(tmp_path: Path) -> None:
-    from bot import wiring
-    from governance.store import Store
-
+def test_secret_vote_publishes_totals_and_receipts(
+    tmp_path: Path, db: Db, open_store: Callable[[], Store]
+) -> None:
     directory = write_charters(
         tmp_path / "c",
         core=charter(
             "core", chairs=["ada"], members=["bo", "cy"], policies="private: {secret: true}\n"
         ),
     )
-    store = Store.open(tmp_path / "g.db")
+    store = open_store()
     wiring.sync_charters(store, directory, T0 - D)
     act = Actor(store)
     ref = propose(act)
@@ -552,10 +541,7 @@ def test_secret_vote_publishes_totals_and_receipts(tmp_path: Path) -> None:
     view = status(act, ref, T0 + H)
     assert view.secret and view.yes == 1
     assert view.ballots == [] and view.non_binding_ballots == []
-    with sqlite3.connect(tmp_path / "g.db") as conn:
-        payloads = [
-            r[0] for r in conn.execute("SELECT payload FROM ledger WHERE action='ballot.cast'")
-        ]
+    payloads = [r[0] for r in db.query("SELECT payload FROM ledger WHERE action='ballot.cast'")]
     assert '"choice":"secret"' in payloads[0] and '"yes"' not in payloads[0]
 
 
