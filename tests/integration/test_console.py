@@ -239,7 +239,11 @@ def test_election_end_to_end(govbot: Console) -> None:
     assert open_status["state"] == "open" and open_status["ranking"][0] == "cy"
     status = govbot.json("election", "status", "E-0001", "--now", at(4))
     assert status["state"] == "closed"
-    assert status["ranking"] == ["cy", "bo", "di"] or status["ranking"][0] == "cy"
+    # cy beats bo 4:1 and di 3:1; bo and di split 2:2, so they share the second place.
+    assert status["tiers"] == [["cy"], ["bo", "di"]]
+    assert status["ranking"] == ["cy", "bo", "di"]
+    assert status["closed_at"] == "2027-01-04T10:00:00Z"  # all ranked; closes once 72h are up
+    assert status["pairwise"]["cy"] == {"bo": 4, "di": 3}
     assert status["winners"] == ["cy"]
 
 
