@@ -28,6 +28,13 @@ class Console:
         assert rc == code, f"exit {rc} (wanted {code}): {out}{err}"
         return out, err
 
+    def propose(
+        self, now: str, *, title: str = "T", body: str = "B", author: str = "bo", code: int = 0
+    ) -> tuple[str, str]:
+        """Propose an RFC in core."""
+        argv = ["rfc", "propose", "--group", "core", "--title", title, "--body", body]
+        return self(*argv, "--as", author, "--now", now, code=code)
+
     def json(self, *argv: str, code: int = 0) -> dict:
         out, _ = self(*argv, "--json", code=code)
         return json.loads(out)
@@ -93,20 +100,7 @@ def test_global_options_stand_before_or_after_the_command(db: Db, charters_dir: 
 
 
 def test_vote_status_json_fields(govbot: Console) -> None:
-    govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "T",
-        "--body",
-        "B",
-        "--as",
-        "bo",
-        "--now",
-        at(3),
-    )
+    govbot.propose(at(3))
     govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(4))
     govbot("vote", "cast", "RFC-0001", "yes", "--as", "bo", "--now", at(4, 11))
     govbot("vote", "cast", "RFC-0001", "no", "--as", "hal", "--now", at(4, 12))
@@ -141,19 +135,8 @@ def test_vote_status_json_fields(govbot: Console) -> None:
 
 def test_full_rfc_lifecycle(govbot: Console, db: Db) -> None:
     """Propose, discuss, concern, resolve, vote, early close, outcome; then verify the ledger."""
-    out, _ = govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "Open captions dataset",
-        "--body",
-        "We publish captions under CC-BY.",
-        "--as",
-        "bo",
-        "--now",
-        at(1),
+    out, _ = govbot.propose(
+        at(1), title="Open captions dataset", body="We publish captions under CC-BY."
     )
     assert "RFC-0001" in out
     concern = govbot.json(
@@ -189,20 +172,7 @@ def test_full_rfc_lifecycle(govbot: Console, db: Db) -> None:
 
 
 def test_lifecycle_to_deadline_and_rejection(govbot: Console) -> None:
-    govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "T",
-        "--body",
-        "B",
-        "--as",
-        "bo",
-        "--now",
-        at(1),
-    )
+    govbot.propose(at(1))
     govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(2))
     govbot("vote", "cast", "RFC-0001", "no", "--as", "bo", "--now", at(2, 11))
     govbot("vote", "cast", "RFC-0001", "no", "--as", "cy", "--now", at(2, 11))
@@ -320,36 +290,9 @@ def test_bad_input_gets_one_clear_sentence(govbot: Console, db: Db, argv, code, 
 
 
 def test_now_before_last_entry_is_refused(govbot: Console, db: Db) -> None:
-    govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "T",
-        "--body",
-        "B",
-        "--as",
-        "bo",
-        "--now",
-        at(5),
-    )
+    govbot.propose(at(5))
     before = ledger_count(db)
-    _, err = govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "T2",
-        "--body",
-        "B",
-        "--as",
-        "bo",
-        "--now",
-        at(4),
-        code=1,
-    )
+    _, err = govbot.propose(at(4), title="T2", code=1)
     assert "earlier than the last recorded change (2027-01-05T10:00:00Z)" in err
     assert ledger_count(db) == before
 
@@ -360,54 +303,15 @@ def test_json_errors(govbot: Console) -> None:
 
 
 def test_non_binding_answer_says_so(govbot: Console) -> None:
-    govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "T",
-        "--body",
-        "B",
-        "--as",
-        "bo",
-        "--now",
-        at(1),
-    )
+    govbot.propose(at(1))
     govbot("vote", "open", "RFC-0001", "--as", "ada", "--now", at(2))
     out, _ = govbot("vote", "cast", "RFC-0001", "yes", "--as", "ivy", "--now", at(2, 11))
     assert "non-binding" in out and "not in this vote's electorate" in out
 
 
 def test_ledger_verify_exits_1_when_tampered(govbot: Console, db: Db) -> None:
-    govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "T",
-        "--body",
-        "B",
-        "--as",
-        "bo",
-        "--now",
-        at(1),
-    )
-    govbot(
-        "rfc",
-        "propose",
-        "--group",
-        "core",
-        "--title",
-        "U",
-        "--body",
-        "B",
-        "--as",
-        "bo",
-        "--now",
-        at(2),
-    )
+    govbot.propose(at(1))
+    govbot.propose(at(2), title="U")
     db.execute("UPDATE ledger SET subject = 'RFC-0009' WHERE seq = 2")
     out, _ = govbot("ledger", "verify", code=1)
     assert "Ledger broken at entry 2" in out
