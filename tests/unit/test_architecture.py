@@ -32,3 +32,18 @@ def test_pure_modules_import_no_database() -> None:
     """Rules, policies and the status builder must stay importable without the ORM."""
     for name in ("rules.py", "policy.py", "status.py", "fastread.py", "refs.py", "digest.py"):
         assert not imported_roots(CORE / name) & {"sqlalchemy", "sqlmodel", "alembic"}, name
+
+
+def test_console_fast_path_loads_no_orm() -> None:
+    """`vote status` answers without importing SQLAlchemy: checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.cli, governance.fastread, governance.digest;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy','sqlmodel'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=CORE.parent
+    )
+    assert out.stdout.strip() == "[]"
