@@ -209,13 +209,9 @@ class Concern(SQLModel, table=True):
     reason: str | None = None
 
 
-class Vote(SQLModel, table=True):
-    """A decision on an RFC under a frozen policy and a frozen electorate (handles)."""
+class Decision(SQLModel):
+    """What votes and elections share: a group, a frozen policy and electorate, a lifecycle."""
 
-    __tablename__ = "votes"
-
-    id: int | None = Field(default=None, primary_key=True)
-    rfc_id: int | None = Field(default=None, foreign_key="rfcs.id", index=True)
     group_id: int = Field(foreign_key="groups.id")
     policy_name: str
     policy: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
@@ -224,11 +220,20 @@ class Vote(SQLModel, table=True):
     opened_at: datetime = _time()
     opened_by_id: int = Field(foreign_key="people.id")
     closes_at: datetime | None = _time(nullable=True, index=True)
-    remaining_seconds: int | None = None  # time left while paused
     closed_at: datetime | None = _time(nullable=True)
     outcome: str | None = None
     reason: str | None = None  # the chair's reason for a cancel
     result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+
+
+class Vote(Decision, table=True):
+    """A decision on an RFC under a frozen policy and a frozen electorate (handles)."""
+
+    __tablename__ = "votes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rfc_id: int | None = Field(default=None, foreign_key="rfcs.id", index=True)
+    remaining_seconds: int | None = None  # time left while paused
 
 
 class Ballot(SQLModel, table=True):
@@ -259,28 +264,16 @@ class BallotChange(SQLModel, table=True):
     cast_at: datetime = _time()
 
 
-class Election(SQLModel, table=True):
+class Election(Decision, table=True):
     """A ranked-ballot election for a number of seats, counted with the Schulze method."""
 
     __tablename__ = "elections"
 
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True, index=True)
-    group_id: int = Field(foreign_key="groups.id")
     title: str
     seats: int
     candidates: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    policy_name: str
-    policy: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    electorate: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    state: str = VoteState.OPEN
-    opened_at: datetime = _time()
-    opened_by_id: int = Field(foreign_key="people.id")
-    closes_at: datetime | None = _time(nullable=True, index=True)
-    closed_at: datetime | None = _time(nullable=True)
-    outcome: str | None = None
-    reason: str | None = None
-    result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class RankedBallot(SQLModel, table=True):
