@@ -100,7 +100,6 @@ class UnitOfWork:
     def __init__(self, session: Session, *, writable: bool) -> None:
         self.session = session
         self.writable = writable
-        self.entries: list[LedgerEntry] = []
         self._head: tuple[int, datetime | None, str] | None = None
         self._docs_marked = False
 
@@ -150,7 +149,6 @@ class UnitOfWork:
         )
         self.session.add(entry)
         self._head = (seq + 1, now, entry.hash)
-        self.entries.append(entry)
         if not self._docs_marked:
             self._mark_docs_dirty(now)
             self._docs_marked = True
