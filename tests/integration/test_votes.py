@@ -23,6 +23,21 @@ H = timedelta(hours=1)
 D = timedelta(days=1)
 
 
+@pytest.fixture
+def foundation_with(tmp_path: Path, open_store: Callable[[], Store]) -> Callable[..., Actor]:
+    """A foundation with one group ``core`` whose charter sets ``policies`` (YAML text)."""
+
+    def make(policies: str, *, chairs: list[str], members: list[str]) -> Actor:
+        directory = write_charters(
+            tmp_path / "c", core=charter("core", chairs=chairs, members=members, policies=policies)
+        )
+        store = open_store()
+        wiring.sync_charters(store, directory, T0 - D)
+        return Actor(store)
+
+    return make
+
+
 def propose(act: Actor, author: str = "bo", at=T0 - H, group: str = "core") -> str:
     return act(
         rfcs.propose_rfc, author, at, rfcs.ProposeRfc(group, "Adopt a dataset licence", "Body.")
@@ -69,19 +84,10 @@ def test_named_policy_resolves_key_by_key(act: Actor) -> None:
     assert "supermajority" in opened.policy
 
 
-def test_group_override_of_one_key(tmp_path: Path, open_store: Callable[[], Store]) -> None:
-    directory = write_charters(
-        tmp_path / "c",
-        core=charter(
-            "core",
-            chairs=["ada"],
-            members=["bo", "cy", "di", "ed"],
-            policies="default: {quorum: 0.8}\n",
-        ),
+def test_group_override_of_one_key(foundation_with: Callable[..., Actor]) -> None:
+    act = foundation_with(
+        "default: {quorum: 0.8}\n", chairs=["ada"], members=["bo", "cy", "di", "ed"]
     )
-    store = open_store()
-    wiring.sync_charters(store, directory, T0 - D)
-    act = Actor(store)
     ref = propose(act)
     opened = open_vote(act, ref)
     assert opened.quorum_needed == 4  # 0.8 of 5
@@ -118,21 +124,10 @@ def test_unknown_policy_is_refused(act: Actor) -> None:
         open_vote(act, ref, policy="charter-chnage")
 
 
-def test_voters_chairs_narrows_the_electorate(
-    tmp_path: Path, open_store: Callable[[], Store]
-) -> None:
-    directory = write_charters(
-        tmp_path / "c",
-        core=charter(
-            "core",
-            chairs=["ada", "bo"],
-            members=["cy", "di"],
-            policies="steering: {voters: chairs}\n",
-        ),
+def test_voters_chairs_narrows_the_electorate(foundation_with: Callable[..., Actor]) -> None:
+    act = foundation_with(
+        "steering: {voters: chairs}\n", chairs=["ada", "bo"], members=["cy", "di"]
     )
-    store = open_store()
-    wiring.sync_charters(store, directory, T0 - D)
-    act = Actor(store)
     ref = propose(act, author="cy")
     opened = open_vote(act, ref, policy="steering")
     assert opened.electors == ["ada", "bo"]
@@ -254,18 +249,8 @@ def test_every_elector_voted_closes_early_even_when_close(act: Actor) -> None:
     assert (final.state, final.outcome) == ("closed", "rejected")  # a 2-2 tie is rejected
 
 
-def test_close_early_false_waits_for_deadline(
-    tmp_path: Path, open_store: Callable[[], Store]
-) -> None:
-    directory = write_charters(
-        tmp_path / "c",
-        core=charter(
-            "core", chairs=["ada"], members=["bo", "cy"], policies="default: {close_early: false}\n"
-        ),
-    )
-    store = open_store()
-    wiring.sync_charters(store, directory, T0 - D)
-    act = Actor(store)
+def test_close_early_false_waits_for_deadline(foundation_with: Callable[..., Actor]) -> None:
+    act = foundation_with("default: {close_early: false}\n", chairs=["ada"], members=["bo", "cy"])
     ref = propose(act)
     open_vote(act, ref)
     for who in ("ada", "bo", "cy"):
@@ -523,17 +508,9 @@ def test_time_never_goes_backwards(act: Actor, db: Db) -> None:
 
 
 def test_secret_vote_publishes_totals_and_receipts(
-    tmp_path: Path, db: Db, open_store: Callable[[], Store]
+    db: Db, foundation_with: Callable[..., Actor]
 ) -> None:
-    directory = write_charters(
-        tmp_path / "c",
-        core=charter(
-            "core", chairs=["ada"], members=["bo", "cy"], policies="private: {secret: true}\n"
-        ),
-    )
-    store = open_store()
-    wiring.sync_charters(store, directory, T0 - D)
-    act = Actor(store)
+    act = foundation_with("private: {secret: true}\n", chairs=["ada"], members=["bo", "cy"])
     ref = propose(act)
     open_vote(act, ref, policy="private")
     result = cast(act, ref, "bo", "yes", T0 + H)
