@@ -192,6 +192,7 @@ class Console:
         self.charters = Path(args.charters) if args.charters else default_charters()
         self.now = self._now(args.now)
         self._store: Store | None = None
+        self.closed: list[str] = []  # what the catch-up on opening closed
 
     @staticmethod
     def _now(text: str | None) -> datetime:
@@ -221,7 +222,7 @@ class Console:
 
             store = Store.open(self.args.db)
             wiring.sync_charters(store, self.charters, self.now)
-            wiring.catch_up(store, self.now)
+            self.closed = wiring.catch_up(store, self.now)
             self._store = store
         return self._store
 
@@ -278,15 +279,9 @@ def cmd_db_upgrade(c: Console) -> Answer:
 
 def cmd_tick(c: Console) -> Answer:
     """Close whatever is due at ``--now``."""
-    from bot import wiring
-    from governance.store import Store
-
-    store = Store.open(c.args.db)
-    wiring.sync_charters(store, c.charters, c.now)
-    closed = wiring.catch_up(store, c.now)
-    c._store = store
-    text = "Closed: " + "; ".join(closed) if closed else "Nothing was due."
-    return Answer(text, {"closed": closed})
+    c.store()  # opening the record is the catch-up: it closes whatever is due
+    text = "Closed: " + "; ".join(c.closed) if c.closed else "Nothing was due."
+    return Answer(text, {"closed": c.closed})
 
 
 def cmd_people_add(c: Console) -> Answer:
