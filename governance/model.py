@@ -236,32 +236,32 @@ class Vote(Decision, table=True):
     remaining_seconds: int | None = None  # time left while paused
 
 
-class Ballot(SQLModel, table=True):
+class BallotFields(SQLModel):
+    """What a current ballot and an entry of the ballot history both record."""
+
+    vote_id: int = Field(foreign_key="votes.id", index=True)
+    person_id: int = Field(foreign_key="people.id")
+    choice: str
+    binding: bool
+    cast_at: datetime = _time()
+
+
+class Ballot(BallotFields, table=True):
     """One person's current choice in a vote."""
 
     __tablename__ = "ballots"
     __table_args__ = (sa.UniqueConstraint("vote_id", "person_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    vote_id: int = Field(foreign_key="votes.id", index=True)
-    person_id: int = Field(foreign_key="people.id")
-    choice: str
-    binding: bool
-    cast_at: datetime = _time()
     receipt: str | None = None  # for secret votes: lets the voter check their own ballot
 
 
-class BallotChange(SQLModel, table=True):
+class BallotChange(BallotFields, table=True):
     """Every ballot ever cast, changes included, in order."""
 
     __tablename__ = "ballot_history"
 
     id: int | None = Field(default=None, primary_key=True)
-    vote_id: int = Field(foreign_key="votes.id", index=True)
-    person_id: int = Field(foreign_key="people.id")
-    choice: str
-    binding: bool
-    cast_at: datetime = _time()
 
 
 class Election(Decision, table=True):
