@@ -429,7 +429,8 @@ def resolve_concern(
             ) from denied
         if not command.reason or not command.reason.strip():
             raise InvalidInput(
-                "Overriding someone else's concern needs a reason on the record; give one saying why it is overridden."
+                "Overriding someone else's concern needs a reason on the record; "
+                "give one saying why it no longer blocks."
             )
         reason = common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
         concern.state = ConcernState.OVERRIDDEN
