@@ -728,15 +728,16 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
     if receipt:
         payload["receipt"] = receipt
     uow.record(now, actor, "ballot.cast", label, payload)
+    tally = _tally(uow, vote, frozen)  # counted once: for the early close and for the answer
     if (
         vote.state == VoteState.OPEN
         and frozen.close_early
         and now >= vote.opened_at + frozen.min_duration
-        and _settled(uow, vote, frozen)
+        and len(rules.reachable(frozen, tally)) == 1
     ):
-        close_vote(uow, vote, rfc, now, at=now)
+        close_vote(uow, vote, rfc, now, at=now, tally=tally)
     result = BallotResult(
-        label, who.handle, choice, binding, True, receipt, _summary(uow, rfc, vote)
+        label, who.handle, choice, binding, True, receipt, status.summary(_facts(rfc, vote), tally)
     )
     uow.commit()
     return result
@@ -775,11 +776,20 @@ def cancel_vote(uow: UnitOfWork, actor: str, now: datetime, command: CancelVote)
 
 
 def close_vote(
-    uow: UnitOfWork, vote: Vote, rfc: Rfc, now: datetime, *, at: datetime | None
+    uow: UnitOfWork,
+    vote: Vote,
+    rfc: Rfc,
+    now: datetime,
+    *,
+    at: datetime | None,
+    tally: rules.Tally | None = None,
 ) -> None:
-    """Close with the outcome of the binding ballots as they stand; ``at`` is the closing moment."""
-    frozen = policies.policy_from_dict(vote.policy)
-    tally = _tally(uow, vote, frozen)
+    """Close with the outcome of the binding ballots as they stand; ``at`` is the closing moment.
+
+    ``tally`` saves a recount when the caller has just counted the same ballots.
+    """
+    if tally is None:
+        tally = _tally(uow, vote, policies.policy_from_dict(vote.policy))
     vote.state = VoteState.CLOSED
     vote.outcome = tally.outcome
     vote.closed_at = at or now
