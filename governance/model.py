@@ -95,6 +95,7 @@ class Foundation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
+    description: str = ""
     admins: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     policies: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     labels: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
@@ -294,6 +295,7 @@ class LedgerEntry(SQLModel, table=True):
     """An append-only, hash-chained record of one state change."""
 
     __tablename__ = "ledger"
+    __table_args__ = (sa.Index("ix_ledger_subject", "subject", "seq"),)
 
     seq: int | None = Field(default=None, primary_key=True)
     at: datetime = _time()
@@ -319,3 +321,34 @@ class OutboxItem(SQLModel, table=True):
     next_attempt_at: datetime | None = _time(nullable=True)
     done_at: datetime | None = _time(nullable=True, index=True)
     last_error: str | None = None
+
+
+class PublishedPage(SQLModel, table=True):
+    """A docs page as govbot last published it: its blob hash and the custom sections kept in it.
+
+    When the published blob still has this hash, its custom sections are known without reading
+    it; when someone edited it, it is read once and its custom sections are taken from there.
+    """
+
+    __tablename__ = "published_pages"
+
+    path: str = Field(primary_key=True)
+    sha: str
+    custom: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class PublicationRecord(SQLModel, table=True):
+    """One publication of the docs: the ledger entries it covered and the commit it made."""
+
+    __tablename__ = "publications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time()
+    target: str
+    full: bool
+    from_seq: int  # covers ledger entries after from_seq ...
+    to_seq: int = Field(index=True)  # ... up to and including to_seq
+    head_hash: str
+    commit: str | None = None  # None: nothing changed, so nothing was committed
+    changed: int = 0
+    deleted: int = 0

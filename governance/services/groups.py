@@ -205,6 +205,7 @@ def sync_charters(uow: UnitOfWork, actor: str, now: datetime, charters: Charters
     if settings is None:
         settings = Foundation(name=charters.foundation.name, synced_at=now)
     settings.name = charters.foundation.name
+    settings.description = charters.foundation.description or ""
     settings.admins = list(charters.foundation.admins)
     dumped = charters.foundation.model_dump(mode="json", by_alias=True, exclude_none=True)
     settings.policies = dumped.get("policies", {})

@@ -30,6 +30,8 @@ TABLES = {
     "ranked_ballots",
     "ledger",
     "outbox",
+    "published_pages",
+    "publications",
 }
 
 

@@ -1,9 +1,4 @@
-"""Publishing the record: the Publisher port, the local git publisher and the outbox drain.
-
-A publication renders the pages the new ledger entries touch, keeps the hand-written custom
-sections of the published files, compares the result with the published tree by git blob hash,
-and hands only the changed and deleted paths to the publisher, which makes ONE commit of them.
-"""
+"""The Publisher port: what the core asks of wherever the docs are published."""
 
 from __future__ import annotations
 

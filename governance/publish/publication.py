@@ -1,0 +1,258 @@
+"""One publication: render what changed, keep custom sections, diff by blob hash, commit once.
+
+Rendering happens in a read transaction and the commit outside any transaction, so commands
+never wait for a publication; the bookkeeping at the end is one short write. That bookkeeping
+(pages published, publication log, the outbox item done) records a side effect, not a change of
+the record, so it writes no ledger entry: one would mark the docs dirty again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from governance.clock import iso
+from governance.model import Group, LedgerEntry, OutboxItem, PublicationRecord, PublishedPage
+from governance.publish.custom import custom_sections, keep_custom
+from governance.publish.port import Publisher, PublishError, RefMoved, RemoteTree, blob_sha
+from governance.render import Scope, covers, render_docs, scope_of
+from governance.store import DOCS_KEY, Store
+
+MOVED_RETRIES = 5
+EVENTS_IN_MESSAGE = 30
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a publication did; ``commit`` is None when nothing changed."""
+
+    commit: str | None
+    changed: tuple[str, ...]
+    deleted: tuple[str, ...]
+    events: tuple[str, ...]
+    head: str
+    full: bool = False
+    to_seq: int = 0
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    pages: dict[str, str]
+    scope: Scope | None
+    groups: frozenset[str]
+    from_seq: int
+    to_seq: int
+    head: str
+    events: tuple[str, ...]
+    known: dict[str, tuple[str, dict[str, str]]]
+
+
+def last_published_seq(store: Store) -> int | None:
+    """The ledger sequence the docs were last published up to, or None if never."""
+    with store.read() as uow:
+        return uow.session.exec(select(sa.func.max(PublicationRecord.to_seq))).one()
+
+
+def publish_now(
+    store: Store, publisher: Publisher, now: datetime, *, full: bool = False
+) -> Publication:
+    """Publish the docs for every ledger entry since the last publication, in ONE commit.
+
+    The first publication, and any with ``full``, renders every page and deletes the pages
+    govbot no longer writes. Raises ``PublishError`` when the publisher fails; nothing is marked
+    published then, so the next attempt covers the same entries.
+    """
+    rendered = _render(store, full)
+    remote: RemoteTree | None = None
+    final: dict[str, str] = {}
+    changes: dict[str, str | None] = {}
+    commit: str | None = None
+    for _attempt in range(MOVED_RETRIES):
+        remote = publisher.snapshot()
+        final = _with_custom(publisher, remote, rendered)
+        changes = {
+            path: text for path, text in final.items() if remote.blobs.get(path) != blob_sha(text)
+        }
+        for path in remote.blobs:
+            if path not in final and covers(rendered.scope, path, rendered.groups):
+                changes[path] = None
+        if not changes:
+            break
+        message = _message(rendered, changes)
+        try:
+            commit = publisher.commit(remote, changes, message, when=int(now.timestamp()))
+            break
+        except RefMoved:
+            continue
+    else:
+        raise PublishError(
+            f"{publisher.where} kept moving during {MOVED_RETRIES} attempts; trying again later"
+        )
+    assert remote is not None
+    _record(store, publisher, now, rendered, final, changes, commit)
+    return Publication(
+        commit=commit,
+        changed=tuple(sorted(p for p, t in changes.items() if t is not None)),
+        deleted=tuple(sorted(p for p, t in changes.items() if t is None)),
+        events=rendered.events,
+        head=rendered.head,
+        full=rendered.scope is None,
+        to_seq=rendered.to_seq,
+    )
+
+
+def _render(store: Store, full: bool) -> _Rendered:
+    with store.read() as uow:
+        session = uow.session
+        to_seq, _, head = uow.head()
+        last = session.exec(select(sa.func.max(PublicationRecord.to_seq))).one()
+        from_seq = 0 if full or last is None else int(last)
+        entries = session.exec(
+            select(LedgerEntry.seq, LedgerEntry.actor, LedgerEntry.action, LedgerEntry.subject)
+            .where(col(LedgerEntry.seq) > from_seq)
+            .order_by(col(LedgerEntry.seq))
+        ).all()
+        slugs = session.exec(select(Group.slug)).all()
+        scope = None if from_seq == 0 else scope_of((e[3] for e in entries), slugs)
+        pages = render_docs(session, scope)
+        known = {
+            row.path: (row.sha, dict(row.custom or {}))
+            for row in session.exec(select(PublishedPage))
+        }
+    groups = frozenset(path.split("/")[1] for path in pages if path.startswith("groups/"))
+    events = tuple(f"{action} {subject} by {actor}" for _, actor, action, subject in entries)
+    return _Rendered(pages, scope, groups, from_seq, to_seq, head, events, known)
+
+
+def _with_custom(publisher: Publisher, remote: RemoteTree, rendered: _Rendered) -> dict[str, str]:
+    """Rendered pages with the custom sections of the published ones filled in.
+
+    A published page whose blob is the one govbot wrote last time has the custom sections
+    recorded then; any other (edited by someone, or never published by govbot) is read.
+    """
+    unknown = [
+        path
+        for path in rendered.pages
+        if path in remote.blobs and rendered.known.get(path, ("", {}))[0] != remote.blobs[path]
+    ]
+    texts = publisher.read(remote.head, unknown) if unknown and remote.head else {}
+    final: dict[str, str] = {}
+    for path, text in rendered.pages.items():
+        if path in texts:
+            custom = custom_sections(texts[path])
+        elif path in remote.blobs:
+            custom = rendered.known.get(path, ("", {}))[1]
+        else:
+            custom = {}
+        final[path] = keep_custom(text, custom) if custom else text
+    return final
+
+
+def _message(rendered: _Rendered, changes: dict[str, str | None]) -> str:
+    """Names the events included and ends with the ledger head hash."""
+    count = len(rendered.events)
+    changed = sum(1 for t in changes.values() if t is not None)
+    deleted = len(changes) - changed
+    if count == 0:
+        title = "Publish the governance record"
+    elif count == 1:
+        title = f"Record {rendered.events[0]}"
+    else:
+        title = f"Record {count} changes up to ledger entry {rendered.to_seq}"
+    lines = [title[:72], ""]
+    lines += [f"- {event}" for event in rendered.events[:EVENTS_IN_MESSAGE]]
+    if count > EVENTS_IN_MESSAGE:
+        lines.append(f"- and {count - EVENTS_IN_MESSAGE} more")
+    if rendered.events:
+        lines.append("")
+    summary = f"{changed} page(s) written"
+    if deleted:
+        summary += f", {deleted} removed"
+    lines.append(summary + ("; full render." if rendered.scope is None else "."))
+    lines += ["", f"Ledger head: {rendered.to_seq} {rendered.head}"]
+    return "\n".join(lines) + "\n"
+
+
+def _record(
+    store: Store,
+    publisher: Publisher,
+    now: datetime,
+    rendered: _Rendered,
+    final: dict[str, str],
+    changes: dict[str, str | None],
+    commit: str | None,
+) -> None:
+    """Remember what was published and mark the docs clean if nothing happened meanwhile."""
+    with store.write() as uow:
+        session = uow.session
+        existing = {
+            row.path: row
+            for row in session.exec(
+                select(PublishedPage).where(
+                    col(PublishedPage.path).in_(list(final) + list(changes))
+                )
+            )
+        }
+        for path, page in final.items():
+            custom = custom_sections(page)
+            row = existing.get(path)
+            sha = blob_sha(page)
+            if row is None:
+                session.add(PublishedPage(path=path, sha=sha, custom=custom))
+            elif row.sha != sha or row.custom != custom:
+                row.sha, row.custom = sha, custom
+                session.add(row)
+        for path, change in changes.items():
+            if change is None and path in existing:
+                session.delete(existing[path])
+        session.add(
+            PublicationRecord(
+                at=now,
+                target=publisher.where,
+                full=rendered.scope is None,
+                from_seq=rendered.from_seq,
+                to_seq=rendered.to_seq,
+                head_hash=rendered.head,
+                commit=commit,
+                changed=sum(1 for t in changes.values() if t is not None),
+                deleted=sum(1 for t in changes.values() if t is None),
+            )
+        )
+        item = session.exec(select(OutboxItem).where(OutboxItem.key == DOCS_KEY)).first()
+        if item is not None and item.done_at is None and uow.head()[0] == rendered.to_seq:
+            item.done_at = now
+            item.attempts = 0
+            item.next_attempt_at = None
+            item.last_error = None
+            session.add(item)
+        uow.commit()
+
+
+def outbox_view(store: Store) -> list[dict[str, Any]]:
+    """Every side effect still waiting, with why: its attempts, next attempt and last error."""
+    with store.read() as uow:
+        items = uow.session.exec(
+            select(OutboxItem).where(col(OutboxItem.done_at).is_(None)).order_by(col(OutboxItem.id))
+        ).all()
+        last = uow.session.exec(
+            select(PublicationRecord).order_by(col(PublicationRecord.id).desc()).limit(1)
+        ).first()
+        head = uow.head()[0]
+    return [
+        {
+            "kind": item.kind,
+            "key": item.key,
+            "since": item.payload.get("since"),
+            "attempts": item.attempts,
+            "next_attempt_at": iso(item.next_attempt_at),
+            "last_error": item.last_error,
+            "ledger_entries_waiting": head - (last.to_seq if last else 0)
+            if item.key == DOCS_KEY
+            else None,
+        }
+        for item in items
+    ]

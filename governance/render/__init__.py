@@ -1,0 +1,86 @@
+"""The record as a docs tree: ``{path: Markdown}``, the same bytes for the same record.
+
+``render_docs(session)`` renders every page; ``render_docs(session, scope)`` renders the indexes
+and only the RFCs, elections and groups in scope, which is what a publication after a few
+changes needs. ``scope_of`` works the scope out from ledger entries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlmodel import Session
+
+from governance.render.pages import FIXED_PAGES, election_path, group_path, is_page, rfc_path
+from governance.render.record import Scope, load
+
+__all__ = [
+    "FIXED_PAGES",
+    "Scope",
+    "covers",
+    "election_path",
+    "group_path",
+    "is_page",
+    "render_docs",
+    "rfc_path",
+    "scope_of",
+]
+
+RFC_SUBJECT = re.compile(r"^RFC-(\d+)$")
+ELECTION_SUBJECT = re.compile(r"^E-(\d+)$")
+NUMBERED = re.compile(r"^(rfcs|elections)/(\d+)-")
+GROUP_PAGE = re.compile(r"^groups/([a-z0-9-]+)/README\.md$")
+
+
+def render_docs(session: Session, scope: Scope | None = None) -> dict[str, str]:
+    """Render the pages in ``scope`` (all of them when None), keyed by path in the docs root."""
+    from governance.render.pages import pages_in
+
+    record = load(session, scope)
+    pages: dict[str, str] = {}
+    for path, text in pages_in(record):
+        if not is_page(path):
+            raise ValueError(f"refusing to write {path!r}: not a docs page path")
+        pages[path] = text
+    return pages
+
+
+def scope_of(subjects: Iterable[str], group_slugs: Iterable[str]) -> Scope | None:
+    """The pages a batch of ledger subjects touches; None (everything) for any other subject.
+
+    RFC and election subjects touch their own page and their group's; a group subject touches
+    the group's page; anything else (a person, the charters) may show on any page.
+    """
+    slugs = set(group_slugs)
+    rfcs: set[int] = set()
+    elections: set[int] = set()
+    groups: set[str] = set()
+    for subject in subjects:
+        if match := RFC_SUBJECT.match(subject):
+            rfcs.add(int(match.group(1)))
+        elif match := ELECTION_SUBJECT.match(subject):
+            elections.add(int(match.group(1)))
+        elif subject in slugs:
+            groups.add(subject)
+        else:
+            return None
+    return Scope(frozenset(rfcs), frozenset(elections), frozenset(groups))
+
+
+def covers(scope: Scope | None, path: str, rendered_groups: Iterable[str] = ()) -> bool:
+    """Whether a page at ``path`` would have been rendered in ``scope`` if it still existed.
+
+    A page that is covered but was not rendered is stale (its RFC was renamed, its group is
+    gone) and is deleted; pages outside the scope are left as published.
+    """
+    if not is_page(path):
+        return False
+    if scope is None or path in FIXED_PAGES:
+        return True
+    if match := NUMBERED.match(path):
+        number = int(match.group(2))
+        return number in (scope.rfcs if match.group(1) == "rfcs" else scope.elections)
+    if match := GROUP_PAGE.match(path):
+        return match.group(1) in set(rendered_groups) | scope.groups
+    return False
