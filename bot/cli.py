@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 DEFAULT_DB = "govbot.db"
+DEFAULT_DOCS = "govbot-docs"
+DOCS_HELP = (
+    f"local docs repository, created if missing (default: $GOVBOT_DOCS_DIR or ./{DEFAULT_DOCS})"
+)
 
 
 class UsageError(Exception):
@@ -87,6 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     command(areas, "check", cmd_check, "validate every charter file and report all problems")
     command(areas, "tick", cmd_tick, "close every vote and election that is due")
+
+    render = command(areas, "render", cmd_render, "write the docs tree as Markdown files")
+    render.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    publish = command(areas, "publish", cmd_publish, "publish the docs now, in one commit")
+    publish.add_argument("--docs", default=None, metavar="DIR", help=DOCS_HELP)
+    publish.add_argument(
+        "--full", action="store_true", help="render every page, not only what changed"
+    )
+    command(areas, "outbox", cmd_outbox, "show what is waiting to be published, and why")
+    demo = command(areas, "demo", cmd_demo, "play a month of the example foundation")
+    demo.add_argument(
+        "directory",
+        nargs="?",
+        default="govbot-demo",
+        help="a new directory (default: ./govbot-demo)",
+    )
 
     charters = area("charters", "charter tools")
     command(charters, "schema", cmd_schema, "print the JSON Schema of charter front matter")
@@ -238,6 +258,99 @@ class Console:
 
 
 # --- commands --------------------------------------------------------------------------------
+
+
+def cmd_render(c: Console) -> Answer:
+    """Write every page to a directory (no git): to preview the docs or publish elsewhere."""
+    from governance.render import render_docs
+
+    out = Path(c.args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a directory (it is created if missing).")
+    pages = c.read(lambda uow: render_docs(uow.session))
+    for path, text in pages.items():
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return Answer(
+        f"Wrote {len(pages)} pages to {out}; start with {out / 'README.md'}.",
+        {"out": str(out), "pages": sorted(pages)},
+    )
+
+
+def docs_publisher(c: Console) -> Any:
+    """The local docs repository named by --docs, $GOVBOT_DOCS_DIR or ./govbot-docs."""
+    from governance.publish import LocalGitPublisher
+
+    directory = c.args.docs or os.environ.get("GOVBOT_DOCS_DIR") or DEFAULT_DOCS
+    return LocalGitPublisher(Path(directory))
+
+
+def cmd_publish(c: Console) -> Answer:
+    """Publish now instead of waiting for the service's outbox worker."""
+    from governance.publish import PublishError, publish_now
+
+    store = c.store()
+    publisher = docs_publisher(c)
+    try:
+        done = publish_now(store, publisher, c.now, full=c.args.full)
+    except PublishError as error:
+        return Answer(
+            f"The docs were not published: {error}. Nothing was lost; they stay marked as "
+            "waiting (see `govbot outbox`) and the next publication includes these changes.",
+            {"published": False, "error": str(error)},
+            EXIT_REFUSED,
+        )
+    data = {
+        "published": True,
+        "commit": done.commit,
+        "changed": list(done.changed),
+        "deleted": list(done.deleted),
+        "events": list(done.events),
+        "ledger_head": done.head,
+        "full": done.full,
+        "where": publisher.where,
+    }
+    if done.commit is None:
+        return Answer(f"Nothing changed in the docs; no commit made ({publisher.where}).", data)
+    removed = f", removed {len(done.deleted)}" if done.deleted else ""
+    return Answer(
+        f"Published {len(done.events)} change(s) to {publisher.where}: commit "
+        f"{done.commit[:12]}, wrote {len(done.changed)} page(s){removed}.",
+        data,
+    )
+
+
+def cmd_outbox(c: Console) -> Answer:
+    """What is waiting to leave, with attempts, the next attempt and the last error."""
+    from governance.publish import outbox_view
+
+    items = outbox_view(c.store())
+    if not items:
+        return Answer("Nothing is waiting: the docs are published up to the last change.", items)
+    lines = []
+    for item in items:
+        line = f"{item['key']}: waiting since {item['since']}"
+        if item["ledger_entries_waiting"] is not None:
+            line += f", {item['ledger_entries_waiting']} ledger entries not yet published"
+        if item["attempts"]:
+            line += (
+                f"; {item['attempts']} failed attempt(s), next at {item['next_attempt_at']}, "
+                f"last error: {item['last_error']}"
+            )
+        else:
+            line += "; not attempted yet (run `govbot publish`, or the service publishes it)"
+        lines.append(line)
+    return Answer("\n".join(lines), items)
+
+
+def cmd_demo(c: Console) -> Answer:
+    """Play a month of the bundled foundation into a new directory and publish its docs."""
+    from bot import demo
+
+    lines: list[str] = []
+    report = demo.run_demo(Path(c.args.directory), charters=c.charters, echo=lines.append)
+    return Answer("\n".join(lines), report.to_json() if hasattr(report, "to_json") else None)
 
 
 def cmd_check(c: Console) -> Answer:

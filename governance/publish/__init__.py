@@ -7,6 +7,7 @@ and hands only the changed and deleted paths to the publisher, which makes ONE c
 
 from governance.publish.custom import custom_sections, keep_custom
 from governance.publish.local import LocalGitPublisher
+from governance.publish.outbox import Drained, OutboxWorker, backoff, docs_due_at, drain
 from governance.publish.port import Publisher, PublishError, RefMoved, RemoteTree, blob_sha
 from governance.publish.publication import (
     Publication,
@@ -16,14 +17,19 @@ from governance.publish.publication import (
 )
 
 __all__ = [
+    "Drained",
     "LocalGitPublisher",
+    "OutboxWorker",
     "Publication",
     "PublishError",
     "Publisher",
     "RefMoved",
     "RemoteTree",
+    "backoff",
     "blob_sha",
     "custom_sections",
+    "docs_due_at",
+    "drain",
     "keep_custom",
     "last_published_seq",
     "outbox_view",

@@ -1,0 +1,172 @@
+"""The outbox drain: publish the docs when they are dirty, debounced, retried with backoff.
+
+Every change marks the docs dirty in its own transaction (``UnitOfWork.record``). The drain waits
+until the record has been quiet for ``debounce`` (but never longer than ``max_delay`` after the
+first change), publishes, and on failure records the error and the time of the next attempt in
+the outbox row itself, so a restart picks up exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from governance.clock import as_utc, parse_instant, utcnow
+from governance.model import OutboxItem
+from governance.publish.port import Publisher, PublishError
+from governance.publish.publication import Publication, publish_now
+from governance.store import DOCS_KEY, Store
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE = timedelta(seconds=5)
+MAX_DELAY = timedelta(seconds=60)
+BACKOFF_BASE = timedelta(seconds=2)
+BACKOFF_CAP = timedelta(minutes=15)
+IDLE = timedelta(seconds=30)
+ERROR_MAX = 500
+
+
+@dataclass(frozen=True)
+class Drained:
+    """What one pass of the drain did, and when the next one is due (None: nothing pending)."""
+
+    publication: Publication | None
+    error: str | None
+    next_at: datetime | None
+
+
+def backoff(attempts: int) -> timedelta:
+    """2 s, 4 s, 8 s ... up to 15 minutes between attempts."""
+    factor: int = 2 ** max(0, attempts - 1)
+    return min(BACKOFF_CAP, BACKOFF_BASE * factor)
+
+
+def docs_due_at(
+    store: Store, *, debounce: timedelta = DEBOUNCE, max_delay: timedelta = MAX_DELAY
+) -> datetime | None:
+    """When the pending docs publication is due, or None when the docs are clean."""
+    with store.read() as uow:
+        item = uow.session.exec(select(OutboxItem).where(OutboxItem.key == DOCS_KEY)).first()
+        if item is None or item.done_at is not None:
+            return None
+        _, last_change, _ = uow.head()
+    since = parse_instant(str(item.payload.get("since"))) if item.payload.get("since") else None
+    quiet = as_utc(last_change) + debounce if last_change else None
+    candidates = [m for m in (quiet, since + max_delay if since else None) if m is not None]
+    due = min(candidates) if candidates else as_utc(item.created_at)
+    if item.next_attempt_at is not None:
+        due = max(due, as_utc(item.next_attempt_at))
+    return due
+
+
+def drain(
+    store: Store,
+    publisher: Publisher,
+    now: datetime,
+    *,
+    debounce: timedelta = DEBOUNCE,
+    max_delay: timedelta = MAX_DELAY,
+) -> Drained:
+    """Publish if the docs are dirty and due; on failure schedule the next attempt."""
+    due = docs_due_at(store, debounce=debounce, max_delay=max_delay)
+    if due is None or due > now:
+        return Drained(None, None, due)
+    try:
+        publication = publish_now(store, publisher, now)
+    except PublishError as error:
+        return _failed(store, now, str(error), error.retry_after, debounce, max_delay)
+    except Exception as error:  # a publication must never take the service down; retry later
+        log.exception("publishing the docs failed")
+        return _failed(store, now, f"{type(error).__name__}: {error}", None, debounce, max_delay)
+    return Drained(publication, None, docs_due_at(store, debounce=debounce, max_delay=max_delay))
+
+
+def _failed(
+    store: Store,
+    now: datetime,
+    message: str,
+    retry_after: float | None,
+    debounce: timedelta,
+    max_delay: timedelta,
+) -> Drained:
+    """Record the failure in the outbox row: attempts, next attempt, last error."""
+    with store.write() as uow:
+        item = uow.session.exec(select(OutboxItem).where(OutboxItem.key == DOCS_KEY)).first()
+        if item is None:
+            return Drained(None, message, None)
+        item.attempts += 1
+        wait = backoff(item.attempts)
+        if retry_after is not None:
+            wait = max(timedelta(seconds=retry_after), BACKOFF_BASE)
+        item.next_attempt_at = now + wait
+        item.last_error = message[:ERROR_MAX]
+        uow.session.add(item)
+        uow.commit()
+        next_at = item.next_attempt_at
+    log.warning("docs not published (%s); next attempt at %s", message, next_at)
+    return Drained(None, message, next_at)
+
+
+class OutboxWorker:
+    """Drains the outbox in the background of the running service; commands never wait for it.
+
+    ``notify()`` after a command makes it look sooner than its idle poll; ``run(stop)`` returns
+    once ``stop`` is set and the publication in hand (if any) has finished.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        publisher: Publisher,
+        *,
+        debounce: timedelta = DEBOUNCE,
+        max_delay: timedelta = MAX_DELAY,
+        idle: timedelta = IDLE,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.debounce = debounce
+        self.max_delay = max_delay
+        self.idle = idle
+        self.clock = clock
+        self.passes: list[Drained] = []
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Something changed: look again now instead of at the next idle poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain until ``stop`` is set."""
+        while not stop.is_set():
+            self._wake.clear()
+            result = await asyncio.to_thread(
+                drain,
+                self.store,
+                self.publisher,
+                self.clock(),
+                debounce=self.debounce,
+                max_delay=self.max_delay,
+            )
+            self.passes.append(result)
+            wait = self.idle
+            if result.next_at is not None:
+                wait = min(wait, max(timedelta(0), result.next_at - self.clock()))
+            await _first(stop, self._wake, wait.total_seconds())
+
+
+async def _first(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    """Wait until either event is set or the timeout passes."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
