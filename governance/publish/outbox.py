@@ -56,12 +56,14 @@ def docs_due_at(
         if item is None or item.done_at is not None:
             return None
         _, last_change, _ = uow.head()
-    since = parse_instant(str(item.payload.get("since"))) if item.payload.get("since") else None
+        since_text = item.payload.get("since")
+        created_at, next_attempt_at = item.created_at, item.next_attempt_at
+    since = parse_instant(str(since_text)) if since_text else None
     quiet = as_utc(last_change) + debounce if last_change else None
     candidates = [m for m in (quiet, since + max_delay if since else None) if m is not None]
-    due = min(candidates) if candidates else as_utc(item.created_at)
-    if item.next_attempt_at is not None:
-        due = max(due, as_utc(item.next_attempt_at))
+    due = min(candidates) if candidates else as_utc(created_at)
+    if next_attempt_at is not None:
+        due = max(due, as_utc(next_attempt_at))
     return due
 
 

@@ -242,17 +242,17 @@ def outbox_view(store: Store) -> list[dict[str, Any]]:
             select(PublicationRecord).order_by(col(PublicationRecord.id).desc()).limit(1)
         ).first()
         head = uow.head()[0]
-    return [
-        {
-            "kind": item.kind,
-            "key": item.key,
-            "since": item.payload.get("since"),
-            "attempts": item.attempts,
-            "next_attempt_at": iso(item.next_attempt_at),
-            "last_error": item.last_error,
-            "ledger_entries_waiting": head - (last.to_seq if last else 0)
-            if item.key == DOCS_KEY
-            else None,
-        }
-        for item in items
-    ]
+        return [
+            {
+                "kind": item.kind,
+                "key": item.key,
+                "since": item.payload.get("since"),
+                "attempts": item.attempts,
+                "next_attempt_at": iso(item.next_attempt_at),
+                "last_error": item.last_error,
+                "ledger_entries_waiting": head - (last.to_seq if last else 0)
+                if item.key == DOCS_KEY
+                else None,
+            }
+            for item in items
+        ]
