@@ -30,13 +30,21 @@ class LocalGitPublisher:
         """The directory and branch, for messages."""
         return f"{self.directory} ({self.branch})"
 
+    def _run(self, args: list[str], stdin: bytes | None) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(
+                ["git", "-C", str(self.directory), *args],
+                input=stdin,
+                capture_output=True,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise PublishError(
+                "git is not installed (or not on PATH); install git to publish the docs locally"
+            ) from None
+
     def _git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
-        result = subprocess.run(
-            ["git", "-C", str(self.directory), *args],
-            input=stdin,
-            capture_output=True,
-            check=False,
-        )
+        result = self._run(list(args), stdin)
         if check and result.returncode != 0:
             message = result.stderr.decode(errors="replace").strip()
             raise PublishError(f"git {args[0]} failed in {self.directory}: {message}")
@@ -44,12 +52,13 @@ class LocalGitPublisher:
 
     def ensure(self) -> None:
         """Create the directory and the repository if they are missing."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        inside = subprocess.run(
-            ["git", "-C", str(self.directory), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            check=False,
-        )
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise PublishError(
+                f"cannot create the docs repository at {self.directory}: {error.strerror}"
+            ) from None
+        inside = self._run(["rev-parse", "--show-toplevel"], None)
         top = inside.stdout.decode().strip()
         if inside.returncode == 0 and Path(top).resolve() == self.directory.resolve():
             return
@@ -116,12 +125,7 @@ class LocalGitPublisher:
             stream.append(b"M 100644 inline " + _quote(path) + b"\n")
             stream.append(b"data %d\n" % len(body) + body + b"\n")
         stream.append(b"done\n")
-        result = subprocess.run(
-            ["git", "-C", str(self.directory), "fast-import", "--quiet", "--done"],
-            input=b"".join(stream),
-            capture_output=True,
-            check=False,
-        )
+        result = self._run(["fast-import", "--quiet", "--done"], b"".join(stream))
         if result.returncode != 0:
             error = result.stderr.decode(errors="replace")
             if "Not updating" in error or "does not contain" in error:
