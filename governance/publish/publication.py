@@ -117,7 +117,7 @@ def _render(store: Store, full: bool) -> _Rendered:
             .order_by(col(LedgerEntry.seq))
         ).all()
         slugs = session.exec(select(Group.slug)).all()
-        scope = None if from_seq == 0 else scope_of((e[3] for e in entries), slugs)
+        scope = None if from_seq == 0 else scope_of(((e[3], e[2]) for e in entries), slugs)
         pages = render_docs(session, scope)
         known = {
             row.path: (row.sha, dict(row.custom or {}))

@@ -46,17 +46,23 @@ def render_docs(session: Session, scope: Scope | None = None) -> dict[str, str]:
     return pages
 
 
-def scope_of(subjects: Iterable[str], group_slugs: Iterable[str]) -> Scope | None:
-    """The pages a batch of ledger subjects touches; None (everything) for any other subject.
+BALLOT_ACTIONS = frozenset({"ballot.cast", "election.ranked"})
 
-    RFC and election subjects touch their own page and their group's; a group subject touches
-    the group's page; anything else (a person, the charters) may show on any page.
+
+def scope_of(entries: Iterable[tuple[str, str]], group_slugs: Iterable[str]) -> Scope | None:
+    """The pages a batch of ledger entries ``(subject, action)`` touches; None for everything.
+
+    RFC and election subjects touch their own page, their group's and the indexes; a batch of
+    ballots only touches the pages of their votes. A group subject touches the group's page;
+    anything else (a person, the charters) may show on any page.
     """
     slugs = set(group_slugs)
     rfcs: set[int] = set()
     elections: set[int] = set()
     groups: set[str] = set()
-    for subject in subjects:
+    indexes = False
+    for subject, action in entries:
+        indexes = indexes or action not in BALLOT_ACTIONS
         if match := RFC_SUBJECT.match(subject):
             rfcs.add(int(match.group(1)))
         elif match := ELECTION_SUBJECT.match(subject):
@@ -65,7 +71,7 @@ def scope_of(subjects: Iterable[str], group_slugs: Iterable[str]) -> Scope | Non
             groups.add(subject)
         else:
             return None
-    return Scope(frozenset(rfcs), frozenset(elections), frozenset(groups))
+    return Scope(frozenset(rfcs), frozenset(elections), frozenset(groups), indexes)
 
 
 def covers(scope: Scope | None, path: str, rendered_groups: Iterable[str] = ()) -> bool:
@@ -76,8 +82,10 @@ def covers(scope: Scope | None, path: str, rendered_groups: Iterable[str] = ()) 
     """
     if not is_page(path):
         return False
-    if scope is None or path in FIXED_PAGES:
+    if scope is None or path == "ledger/README.md":
         return True
+    if path in FIXED_PAGES:
+        return scope.indexes
     if match := NUMBERED.match(path):
         number = int(match.group(2))
         return number in (scope.rfcs if match.group(1) == "rfcs" else scope.elections)

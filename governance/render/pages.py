@@ -514,10 +514,11 @@ def pages_in(record: Record) -> Iterator[tuple[str, str]]:
     pages = Pages(record)
     rfc_ids, election_ids = record.scoped_rfcs, record.scoped_elections
     group_ids = record.scoped_groups
-    yield "README.md", pages.index()
-    yield "rfcs/README.md", pages.rfc_index()
-    yield "elections/README.md", pages.election_index()
-    yield "decisions.md", pages.decisions_page()
+    if record.indexes:
+        yield "README.md", pages.index()
+        yield "rfcs/README.md", pages.rfc_index()
+        yield "elections/README.md", pages.election_index()
+        yield "decisions.md", pages.decisions_page()
     yield "ledger/README.md", pages.ledger()
     for group_id in sorted(record.groups if group_ids is None else group_ids):
         yield group_path(record.groups[group_id].slug), pages.group(group_id)

@@ -40,14 +40,17 @@ RECENT_LEDGER = 15
 
 @dataclass(frozen=True)
 class Scope:
-    """What a publication must re-render: these RFCs, elections and groups, and every index.
+    """What a publication must re-render: these RFCs, elections and groups, and the indexes.
 
-    ``None`` in place of a scope means everything.
+    With ``indexes`` false (a batch of ballots only) the indexes, the decisions and the group
+    pages cannot have changed, so only the RFC and election pages and the ledger page are
+    rendered. ``None`` in place of a scope means everything.
     """
 
     rfcs: frozenset[int] = frozenset()
     elections: frozenset[int] = frozenset()
     groups: frozenset[str] = frozenset()
+    indexes: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Record:
     scoped_rfcs: set[int] | None = None
     scoped_elections: set[int] | None = None
     scoped_groups: set[int] | None = None
+    indexes: bool = True
 
     def handle(self, person_id: int | None) -> str:
         """The handle of a person id (empty for none)."""
@@ -157,6 +161,7 @@ def load(session: Session, scope: Scope | None) -> Record:
         scoped_rfcs=scoped_rfcs,
         scoped_elections=scoped_elections,
         scoped_groups=scoped_groups,
+        indexes=scope is None or scope.indexes,
     )
     record.bodies = dict(
         _rows(session, sa.select(col(Rfc.id), col(Rfc.body)).where(_in(col(Rfc.id), scoped_rfcs)))
@@ -186,6 +191,8 @@ def _scoped_groups(
     if scope is None:
         return None
     chosen = {gid for gid, g in groups.items() if g.slug in scope.groups}
+    if not scope.indexes:
+        return chosen
     chosen |= {rfcs[i].group_id for i in scoped_rfcs or ()}
     chosen |= {elections[i].group_id for i in scoped_elections or ()}
     return chosen

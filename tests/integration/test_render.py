@@ -106,7 +106,8 @@ def test_a_scoped_render_gives_the_same_pages_as_a_full_one(
 ) -> None:
     built = build(tmp_path, open_store)
     full = render(built.store)
-    scope = scope_of(["RFC-0002", "E-0001", "docs"], ["core", "docs"])
+    entries = [("RFC-0002", "vote.closed"), ("E-0001", "election.ranked"), ("docs", "group.left")]
+    scope = scope_of(entries, ["core", "docs"])
     assert scope is not None
     scoped = render(built.store, scope)
     assert set(scoped) == {
@@ -124,10 +125,26 @@ def test_a_scoped_render_gives_the_same_pages_as_a_full_one(
         assert text == full[path], path
 
 
+def test_ballots_alone_touch_only_their_votes_pages(
+    tmp_path: Path, open_store: Callable[[], Store]
+) -> None:
+    built = build(tmp_path, open_store)
+    full = render(built.store)
+    scope = scope_of([("RFC-0006", "ballot.cast"), ("E-0001", "election.ranked")], ["core"])
+    assert scope is not None and not scope.indexes
+    scoped = render(built.store, scope)
+    assert set(scoped) == {
+        "ledger/README.md",
+        "rfcs/0006-keep-one-vote-open.md",
+        "elections/0001-core-chair.md",
+    }
+    assert all(scoped[p] == full[p] for p in scoped)
+
+
 def test_a_person_or_charter_change_scopes_everything() -> None:
-    assert scope_of(["RFC-0001", "ada"], ["core"]) is None
-    assert scope_of(["charters"], ["core"]) is None
-    assert scope_of([], ["core"]) == Scope()
+    assert scope_of([("RFC-0001", "rfc.proposed"), ("ada", "person.added")], ["core"]) is None
+    assert scope_of([("charters", "charters.synced")], ["core"]) is None
+    assert scope_of([], ["core"]) == Scope(indexes=False)
 
 
 def test_the_vote_record_is_complete(pages: dict[str, str]) -> None:
