@@ -347,10 +347,24 @@ def cmd_outbox(c: Console) -> Answer:
 def cmd_demo(c: Console) -> Answer:
     """Play a month of the bundled foundation into a new directory and publish its docs."""
     from bot import demo
+    from governance.publish import PublishError
 
     lines: list[str] = []
-    report = demo.run_demo(Path(c.args.directory), charters=c.charters, echo=lines.append)
-    return Answer("\n".join(lines), report.to_json() if hasattr(report, "to_json") else None)
+    try:
+        report = demo.run_demo(Path(c.args.directory), charters=c.charters, echo=lines.append)
+    except PublishError as error:
+        return Answer(f"The demo could not publish its docs: {error}.", None, EXIT_REFUSED)
+    data = {
+        "directory": str(report.directory),
+        "database": str(report.database),
+        "docs": str(report.docs),
+        "commits": list(report.commits),
+        "rfcs": report.rfcs,
+        "outcomes": report.outcomes,
+        "ledger_ok": report.ledger.ok,
+        "seconds": round(report.seconds, 2),
+    }
+    return Answer("\n".join(lines), data)
 
 
 def cmd_check(c: Console) -> Answer:

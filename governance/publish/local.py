@@ -24,6 +24,8 @@ class LocalGitPublisher:
         self.directory = Path(directory)
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
+        self._ready = False
+        self._checked_out: bool | None = None
 
     @property
     def where(self) -> str:
@@ -51,7 +53,9 @@ class LocalGitPublisher:
         return result.stdout
 
     def ensure(self) -> None:
-        """Create the directory and the repository if they are missing."""
+        """Create the directory and the repository if they are missing (checked once)."""
+        if self._ready:
+            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -60,9 +64,9 @@ class LocalGitPublisher:
             ) from None
         inside = self._run(["rev-parse", "--show-toplevel"], None)
         top = inside.stdout.decode().strip()
-        if inside.returncode == 0 and Path(top).resolve() == self.directory.resolve():
-            return
-        self._git("init", "-q", "-b", self.branch)
+        if inside.returncode != 0 or Path(top).resolve() != self.directory.resolve():
+            self._git("init", "-q", "-b", self.branch)
+        self._ready = True
 
     def head(self) -> str | None:
         """The branch's commit, or None before the first commit."""
@@ -138,10 +142,11 @@ class LocalGitPublisher:
 
     def _follow(self, old: str | None, new: str) -> None:
         """Bring a checked-out working tree up to the new commit where it is clean."""
-        if self._git("rev-parse", "--is-bare-repository").strip() == b"true":
-            return
-        current = self._git("symbolic-ref", "-q", "HEAD", check=False).strip().decode()
-        if current != self.ref:
+        if self._checked_out is None:
+            bare = self._git("rev-parse", "--is-bare-repository").strip() == b"true"
+            current = self._git("symbolic-ref", "-q", "HEAD", check=False).strip().decode()
+            self._checked_out = not bare and current == self.ref
+        if not self._checked_out:
             return
         args = ["read-tree", "-m", "-u", old, new] if old else ["read-tree", "-m", "-u", new]
         # A working copy with local edits where the commit changed files is left as it is:

@@ -494,10 +494,15 @@ def _event(event: HistoryEvent, pages: Pages) -> dict[str, Any]:
     detail = ""
     if event.action == "vote.closed" or event.action == "election.closed":
         detail = OUTCOME_WORDS.get(str(payload.get("outcome")), str(payload.get("outcome", "")))
-    elif event.action in ("vote.cancelled", "election.cancelled", "concern.overridden"):
+    elif event.action in ("vote.cancelled", "election.cancelled"):
         detail = str(payload.get("reason", ""))
+    elif event.action == "concern.overridden":
+        detail = f"#{payload.get('concern_id')}: {payload.get('reason', '')}"
     elif event.action == "concern.raised":
-        detail = str(payload.get("text", ""))
+        paused = " (the vote is paused until it is settled)" if payload.get("vote_paused") else ""
+        detail = f"#{payload.get('concern_id')}{paused}: {payload.get('text', '')}"
+    elif event.action == "concern.resolved":
+        detail = f"#{payload.get('concern_id')}"
     elif event.action == "vote.opened":
         detail = f"policy {payload.get('policy_name', '')}"
     return {

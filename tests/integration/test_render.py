@@ -176,7 +176,8 @@ def test_concerns_history_and_outcomes(pages: dict[str, str]) -> None:
     )
     assert "| overridden | Ada Example (`ada`) |" in concerned
     assert "### Vote 1: No quorum" in concerned
-    assert "| `ed` | raised a concern: Covered by the licence review. |" in concerned
+    assert "| `ed` | raised a concern: \\#1: Covered by the licence review. |" in concerned
+    assert "| `ada` | overrode a concern: \\#1: Covered by the licence review. |" in concerned
     index = pages["rfcs/README.md"]
     assert "Voting: 1 · Accepted: 2 · Rejected: 2 · Withdrawn: 1" in index
     decisions = pages["decisions.md"]
