@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -68,3 +69,17 @@ def test_a_failed_publish_says_nothing_is_lost(govbot: Console, tmp_path: Path) 
     out, _ = govbot("publish", "--docs", str(blocker), "--now", at(4), code=1)
     assert out.startswith("The docs were not published: ")
     assert "cannot create the docs repository at" in out and "Nothing was lost" in out
+
+
+def test_demo_runs_from_the_console_and_refuses_a_used_directory(tmp_path: Path) -> None:
+    from bot.cli import run
+
+    target = tmp_path / "demo"
+    rc, out, err = run(["demo", str(target), "--json"])
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["ledger_ok"] is True and len(data["commits"]) > 20
+    assert data["outcomes"]["RFC-0005"] == "rejected"
+    assert git_log(target / "docs")[0].startswith("Record ")
+    rc, _, err = run(["demo", str(target)])
+    assert rc == 2 and "not empty" in err
