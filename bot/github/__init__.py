@@ -1,0 +1,1 @@
+"""GitHub: the PyGithub client from settings and the docs publisher over the Git Data API."""

@@ -1,0 +1,1 @@
+"""Loopback fakes of the platforms govbot talks to, driven by their unmodified clients."""
