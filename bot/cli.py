@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
     publish = command(areas, "publish", cmd_publish, "publish the docs now, in one commit")
     publish.add_argument("--docs", default=None, metavar="DIR", help=DOCS_HELP)
+    # With GOVBOT_GITHUB_TOKEN (or the App's settings) the docs go to the GitHub repository
+    # that foundation.yaml names instead; see the README.
     publish.add_argument(
         "--full", action="store_true", help="render every page, not only what changed"
     )
@@ -279,11 +281,14 @@ def cmd_render(c: Console) -> Answer:
 
 
 def docs_publisher(c: Console) -> Any:
-    """The local docs repository named by --docs, $GOVBOT_DOCS_DIR or ./govbot-docs."""
-    from governance.publish import LocalGitPublisher
+    """GitHub when its credentials are set, else the local repository (--docs, ...)."""
+    from bot import wiring
 
     directory = c.args.docs or os.environ.get("GOVBOT_DOCS_DIR") or DEFAULT_DOCS
-    return LocalGitPublisher(Path(directory))
+    try:
+        return wiring.docs_publisher(c.store(), Path(directory))
+    except wiring.WiringError as error:
+        raise UsageError(str(error)) from None
 
 
 def cmd_publish(c: Console) -> Answer:

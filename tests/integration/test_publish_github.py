@@ -119,3 +119,34 @@ def test_a_concurrent_push_on_github_is_kept(fake: FakeGitHub, built: Built) -> 
     assert "Meetings: every Thursday." in files["README.md"]
     assert "Discussion: 1" in files["rfcs/README.md"]
     assert files["MAINTAINERS.md"] == "ada, elena\n"
+
+
+def test_the_console_publishes_to_github_when_credentials_are_set(
+    fake: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import run
+    from tests.conftest import charter, write_charters
+
+    charters = write_charters(tmp_path / "c", core=charter("core", chairs=["ada"], members=["bo"]))
+    foundation = charters / "foundation.yaml"
+    foundation.write_text(foundation.read_text() + f"docs: {{repo: {REPO}}}\n")
+    base = [
+        "--db",
+        str(tmp_path / "g.db"),
+        "--charters",
+        str(charters),
+        "--now",
+        "2027-01-04T10:00:00Z",
+    ]
+    monkeypatch.setenv("GOVBOT_GITHUB_API_URL", fake.api_url)
+    monkeypatch.setenv("GOVBOT_GITHUB_TOKEN", fake.issue_token("govbot", write=True))
+    rc, out, err = run([*base, "publish"])
+    assert rc == 0, err
+    assert out.startswith(f"Published 1 change(s) to {REPO} (main): commit ")
+    assert "README.md" in fake.files(REPO) and len(fake.commits(REPO)) == 2
+    monkeypatch.setenv("GOVBOT_GITHUB_TOKEN", "wrong")
+    rc, out, _ = run([*base, "publish", "--full"])
+    assert rc == 1 and out.startswith("The docs were not published: ") and "token" in out
+    monkeypatch.setenv("GOVBOT_GITHUB_APP_ID", "12")
+    rc, _, err = run([*base, "publish"])
+    assert rc == 2 and "both a GitHub token and GitHub App settings" in err
