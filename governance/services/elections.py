@@ -239,14 +239,11 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
     ballot.ranking, ballot.cast_at = tiers, now
     uow.session.add(ballot)
     uow.session.flush()
-    uow.record(
-        now,
-        actor,
-        "election.ranked",
-        label,
-        {"ranking": tiers, "binding": binding, "changed_from": previous},
-    )
     frozen = policies.policy_from_dict(election.policy)
+    payload: dict[str, Any] = {"ranking": tiers, "binding": binding, "changed_from": previous}
+    if frozen.secret:  # the ledger is public: record that a ranking changed, not what it says
+        payload = {"ranking": "secret", "binding": binding, "changed": previous is not None}
+    uow.record(now, actor, "election.ranked", label, payload)
     voted = {h for b, h in _rankings(uow, election) if b.binding}
     if (
         frozen.close_early

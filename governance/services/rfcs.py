@@ -723,8 +723,13 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
         BallotChange(vote_id=vote.id, person_id=who.id, choice=choice, binding=binding, cast_at=now)
     )
     uow.session.flush()
-    payload: dict[str, Any] = {"vote_id": vote.id, "binding": binding, "changed_from": previous}
-    payload["choice"] = "secret" if frozen.secret else choice
+    payload: dict[str, Any] = {"vote_id": vote.id, "binding": binding}
+    if frozen.secret:  # the ledger is public: a secret ballot records that it changed, not how
+        payload["choice"] = "secret"
+        payload["changed"] = previous is not None
+    else:
+        payload["choice"] = choice
+        payload["changed_from"] = previous
     if receipt:
         payload["receipt"] = receipt
     uow.record(now, actor, "ballot.cast", label, payload)

@@ -6,6 +6,7 @@ The group ``core`` has chair ada and members bo, cy, di, ed (an electorate of fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -550,3 +551,21 @@ def test_early_close_after_a_pause_counts_from_the_resume(act: Actor) -> None:
     resolve(act, ref, "bo", raised.concern_id, T0 + 100 * H)
     assert tick(act, T0 + 101 * H).closed_votes == [{"rfc": ref, "outcome": "passed"}]
     assert status(act, ref, T0 + 101 * H).closed_at == "2027-01-08T14:00:00Z"  # the resume
+
+
+def test_the_public_ledger_never_shows_a_secret_choice(
+    foundation_with: Callable[..., Actor], db: Db
+) -> None:
+    act = foundation_with(
+        "secret: {secret: true}\n", chairs=["ada"], members=["bo", "cy", "di", "ed"]
+    )
+    ref = propose(act)
+    open_vote(act, ref, policy="secret")
+    cast(act, ref, "bo", "no", T0 + H)
+    cast(act, ref, "bo", "yes", T0 + 2 * H)
+    payloads = [
+        json.loads(row[0])
+        for row in db.query("SELECT payload FROM ledger WHERE action = 'ballot.cast'")
+    ]
+    assert [(p["choice"], p["changed"]) for p in payloads] == [("secret", False), ("secret", True)]
+    assert all("changed_from" not in p and len(p["receipt"]) == 64 for p in payloads)
