@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import importlib
 import io
 import json
 import pstats
@@ -45,8 +46,10 @@ from pathlib import Path
 from typing import Any
 
 import history
+from sqlmodel import col, select
 
 from governance.clock import iso, parse_instant
+from governance.model import Group, Membership, Person
 from governance.publish import LocalGitPublisher, publish_now
 from governance.render import render_docs
 from governance.services import rfcs
@@ -223,7 +226,7 @@ def cached(cache: Path, scale: history.Scale, seed: int) -> history.Summary | No
     return summary
 
 
-# --- GitHub (to come) ------------------------------------------------------------------------
+# --- GitHub: requests per publication ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -237,19 +240,63 @@ class GitHubRequests:
 
 
 def github_requests(db: Path, work: Path, sizes: Sequence[int]) -> list[GitHubRequests]:
-    """Requests a publication makes to GitHub, by the number of files it changes.
+    """Requests a publication makes to GitHub (the fake), by the number of files it changes.
 
-    The hook for the third part of this benchmark, to be built on the fake GitHub of
-    ``tests/fakes/github.py`` and ``bot.github.publisher.GitHubPublisher``: publish the history
-    at ``db`` (a copy the caller may change) once in full to a fake repository, then for each
-    size in ``sizes`` change the record so that about that many pages change (a ballot in as
-    many RFCs), publish again, and count the requests the fake saw for that publication, by
-    route. GitHub allows at most 80 content-creating requests a minute, so the count per size
-    is the figure that matters, with the ratio to the local publication of the same change.
+    A copy of the history is published in full to a fake repository holding one other file; then,
+    for each size, that many RFCs are proposed through the service (each adds its page; the
+    indexes and the group's page change with them) and the docs are published again. The
+    requests the fake saw for each publication are counted, by route.
     """
-    raise NotImplementedError(
-        "counting GitHub requests needs the fake GitHub server; see this function's docstring"
-    )
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    fakes = importlib.import_module("tests.fakes.github")
+    from bot.github.auth import github_client
+    from bot.github.publisher import GitHubPublisher
+
+    copy = work / "github.db"
+    shutil.copyfile(db, copy)
+    store = Store.open(copy)
+    results: list[GitHubRequests] = []
+    with fakes.FakeGitHub() as fake:
+        fake.create_repo("omi/governance", {"CONTRIBUTING.md": "How to help.\n"})
+        token = fake.issue_token("govbot", write=True)
+        publisher = GitHubPublisher(
+            github_client(base_url=fake.api_url, token=token), "omi/governance"
+        )
+        with store.read() as uow:
+            row = uow.session.exec(
+                select(Person.handle, Group.slug)
+                .join(Membership, col(Membership.person_id) == col(Person.id))
+                .join(Group, col(Group.id) == col(Membership.group_id))
+                .where(col(Membership.until).is_(None), Membership.role == "chair")
+                .limit(1)
+            ).one()
+        author, group = row
+        now = history.NOW + timedelta(days=1)
+        for size in [0, *sizes]:
+            for i in range(size):
+                now += timedelta(seconds=1)
+                with store.write() as uow:
+                    rfcs.propose_rfc(
+                        uow,
+                        author,
+                        now,
+                        rfcs.ProposeRfc(group, f"Bench proposal {now:%H%M%S} {i}", "Text."),
+                    )
+            fake.clear_log()
+            started = time.perf_counter()
+            done = publish_now(store, publisher, now)
+            seconds = time.perf_counter() - started
+            routes: dict[str, int] = {}
+            for exchange in fake.log:
+                key = str(exchange.operation)
+                routes[key] = routes.get(key, 0) + 1
+            results.append(
+                GitHubRequests(
+                    len(done.changed) + len(done.deleted), len(fake.log), seconds, routes
+                )
+            )
+    store.close()
+    return results
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -374,7 +421,14 @@ def report(f: Figures) -> str:
     for g in f.github:
         lines.append(
             f"github           {g['changed_files']:>5} files changed: {g['requests']} requests "
+            f"({', '.join(f'{n} {r}' for r, n in sorted(g['by_route'].items()))}) "
             f"in {g['seconds']:.2f} s"
+        )
+    if f.github:
+        counts = {g["requests"] for g in f.github}
+        lines.append(
+            "github           requests per publication: "
+            + ("the same whatever the number of files" if len(counts) == 1 else f"{sorted(counts)}")
         )
     for name, text in f.profiles.items():
         lines += ["", f"cProfile of {name} (a separate run; times inflated)", text.rstrip()]
@@ -399,7 +453,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (docs repo, db)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--profile", action="store_true", help="also profile render and one round")
-    parser.add_argument("--github", help="changed-file counts for the GitHub part, e.g. 1,10,100")
+    parser.add_argument(
+        "--github",
+        default="1,10,100,1000",
+        help="RFCs proposed before each GitHub publication ('' to skip; default 1,10,100,1000)",
+    )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--docs", type=Path, help=argparse.SUPPRESS)

@@ -11,7 +11,6 @@ from governance.publish.outbox import Drained, OutboxWorker, backoff, docs_due_a
 from governance.publish.port import Publisher, PublishError, RefMoved, RemoteTree, blob_sha
 from governance.publish.publication import (
     Publication,
-    last_published_seq,
     outbox_view,
     publish_now,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "docs_due_at",
     "drain",
     "keep_custom",
-    "last_published_seq",
     "outbox_view",
     "publish_now",
 ]

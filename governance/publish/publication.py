@@ -23,6 +23,8 @@ from governance.render import Scope, covers, render_docs, scope_of
 from governance.store import DOCS_KEY, Store
 
 MOVED_RETRIES = 5
+INDEX_PAGES = ("README.md", "ledger/README.md")
+"""Pages every publication keeps; a target without them is published in full again."""
 EVENTS_IN_MESSAGE = 30
 
 
@@ -51,28 +53,24 @@ class _Rendered:
     known: dict[str, tuple[str, dict[str, str]]]
 
 
-def last_published_seq(store: Store) -> int | None:
-    """The ledger sequence the docs were last published up to, or None if never."""
-    with store.read() as uow:
-        return uow.session.exec(select(sa.func.max(PublicationRecord.to_seq))).one()
-
-
 def publish_now(
     store: Store, publisher: Publisher, now: datetime, *, full: bool = False
 ) -> Publication:
     """Publish the docs for every ledger entry since the last publication, in ONE commit.
 
-    The first publication, and any with ``full``, renders every page and deletes the pages
-    govbot no longer writes. Raises ``PublishError`` when the publisher fails; nothing is marked
-    published then, so the next attempt covers the same entries.
+    The first publication to a target, any with ``full``, and any to a target that lost the
+    docs' index pages render every page and delete the pages govbot no longer writes. Raises
+    ``PublishError`` when the publisher fails; nothing is marked published then, so the next
+    attempt covers the same entries.
     """
-    rendered = _render(store, full)
-    remote: RemoteTree | None = None
+    remote = publisher.snapshot()
+    rendered = _render(store, publisher.where, remote, full=full)
     final: dict[str, str] = {}
     changes: dict[str, str | None] = {}
     commit: str | None = None
-    for _attempt in range(MOVED_RETRIES):
-        remote = publisher.snapshot()
+    for attempt in range(MOVED_RETRIES):
+        if attempt:
+            remote = publisher.snapshot()
         final = _with_custom(publisher, remote, rendered)
         changes = {
             path: text for path, text in final.items() if remote.blobs.get(path) != blob_sha(text)
@@ -92,7 +90,6 @@ def publish_now(
         raise PublishError(
             f"{publisher.where} kept moving during {MOVED_RETRIES} attempts; trying again later"
         )
-    assert remote is not None
     _record(store, publisher, now, rendered, final, changes, commit)
     return Publication(
         commit=commit,
@@ -105,19 +102,23 @@ def publish_now(
     )
 
 
-def _render(store: Store, full: bool) -> _Rendered:
+def _render(store: Store, target: str, remote: RemoteTree, *, full: bool) -> _Rendered:
+    """Render what changed since the last publication to this target (everything if needed)."""
     with store.read() as uow:
         session = uow.session
         to_seq, _, head = uow.head()
-        last = session.exec(select(sa.func.max(PublicationRecord.to_seq))).one()
-        from_seq = 0 if full or last is None else int(last)
+        last = session.exec(
+            select(sa.func.max(PublicationRecord.to_seq)).where(PublicationRecord.target == target)
+        ).one()
+        from_seq = 0 if last is None else int(last)
         entries = session.exec(
             select(LedgerEntry.seq, LedgerEntry.actor, LedgerEntry.action, LedgerEntry.subject)
             .where(col(LedgerEntry.seq) > from_seq)
             .order_by(col(LedgerEntry.seq))
         ).all()
         slugs = session.exec(select(Group.slug)).all()
-        scope = None if from_seq == 0 else scope_of(((e[3], e[2]) for e in entries), slugs)
+        everything = full or last is None or any(p not in remote.blobs for p in INDEX_PAGES)
+        scope = None if everything else scope_of(((e[3], e[2]) for e in entries), slugs)
         pages = render_docs(session, scope)
         known = {
             row.path: (row.sha, dict(row.custom or {}))

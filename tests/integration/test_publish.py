@@ -216,3 +216,18 @@ def test_blob_hashes_match_git() -> None:
         ["git", "hash-object", "--stdin"], input=text.encode(), capture_output=True, check=True
     )
     assert blob_sha(text) == out.stdout.decode().strip()
+
+
+def test_a_new_target_or_a_wiped_one_gets_everything(
+    built: Built, docs: Path, tmp_path: Path
+) -> None:
+    publish_now(built.store, LocalGitPublisher(docs), built.now)
+    built.act(rfcs.cast_ballot, "bo", built.now + H, rfcs.CastBallot("RFC-0006", "no"))
+    elsewhere = publish_now(built.store, LocalGitPublisher(tmp_path / "mirror"), built.now + H)
+    assert elsewhere.full and len(elsewhere.changed) == 14
+    assert elsewhere.events[0] == "charters.synced charters by govbot"  # all it never received
+    git(docs, "rm", "-q", "README.md", "rfcs/README.md")
+    git(docs, "-c", "user.name=x", "-c", "user.email=x@example.org", "commit", "-q", "-m", "wipe")
+    again = publish_now(built.store, LocalGitPublisher(docs), built.now + H)
+    assert again.full and "README.md" in again.changed and "rfcs/README.md" in again.changed
+    assert again.events == ("ballot.cast RFC-0006 by bo",)
