@@ -57,6 +57,9 @@ FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 HEADING = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
 TAG = re.compile(r"<")
 SLUG_DROP = re.compile(r"[^a-z0-9]+")
+# Control characters (Unicode category Cc) and line and paragraph separators.
+BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROLS_BUT_TAB = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 SEGMENT = r"[a-z0-9][a-z0-9._-]*"
 LINK_TARGET = re.compile(
     rf"^(?:(?:\.\./)*(?:{SEGMENT}/)*{SEGMENT}(?:#[a-z0-9-]+)?|#[a-z0-9-]+)$", re.IGNORECASE
@@ -66,11 +69,7 @@ QUOTE_PREFIX = re.compile(r"^( {0,3}(?:&gt; ?)+)")
 
 def _plain(text: str) -> str:
     """Drop invisible controls and turn every kind of line break into a space."""
-    cleaned = text.translate(INVISIBLE)
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in cleaned
-    )
-    return cleaned
+    return BREAKS.sub(" ", text.translate(INVISIBLE))
 
 
 def inline(text: object) -> Safe:
@@ -155,7 +154,7 @@ def body(text: object, *, demote: int = 1) -> Safe:
 
 
 def _body_line(line: str, demote: int) -> str:
-    line = "".join(" " if unicodedata.category(ch) == "Cc" and ch != "\t" else ch for ch in line)
+    line = CONTROLS_BUT_TAB.sub(" ", line)
     line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     line = QUOTE_PREFIX.sub(lambda m: m.group(1).replace("&gt;", ">"), line)
     line = MENTION.sub(INERT_AT, line)
