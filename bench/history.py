@@ -38,7 +38,7 @@ import yaml
 from sqlmodel import Session, SQLModel, col, select
 
 import governance.model as model
-from governance import ledger, rules
+from governance import ledger, rules, status
 from governance import policy as policies
 from governance.charters import CharterFrontMatter, FoundationFile
 from governance.clock import iso
@@ -1178,16 +1178,7 @@ class History:
         self, proposal: Proposal, row: dict[str, Any], tally: rules.Tally, at: datetime
     ) -> None:
         """What ``rfcs.close_vote`` writes: the outcome, the result and the RFC's new status."""
-        result = {
-            "yes": tally.yes,
-            "no": tally.no,
-            "abstain": tally.abstain,
-            "non_binding": tally.non_binding,
-            "electorate": tally.electorate,
-            "participation": tally.participation,
-            "quorum_needed": tally.quorum_needed,
-            "quorum_met": tally.quorum_met,
-        }
+        result = status.stored_result(tally)
         outcome = tally.outcome.value
         row.update(state="closed", outcome=outcome, closed_at=at, result=result)
         passed = tally.outcome == rules.Outcome.PASSED

@@ -93,6 +93,37 @@ class VoteFacts:
     result: dict[str, Any] | None
 
 
+def facts_of(rfc_number: int, vote: Any) -> VoteFacts:
+    """The facts of a stored vote (a ``Vote`` row, or anything with its columns)."""
+    return VoteFacts(
+        rfc_number,
+        vote.state,
+        vote.outcome,
+        vote.policy_name,
+        vote.policy,
+        list(vote.electorate),
+        vote.opened_at,
+        vote.closes_at,
+        vote.closed_at,
+        vote.reason,
+        vote.result,
+    )
+
+
+def stored_result(tally: rules.Tally) -> dict[str, Any]:
+    """What a closed vote keeps as its result: the counts as they stood at closing."""
+    return {
+        "yes": tally.yes,
+        "no": tally.no,
+        "abstain": tally.abstain,
+        "non_binding": tally.non_binding,
+        "electorate": tally.electorate,
+        "participation": tally.participation,
+        "quorum_needed": tally.quorum_needed,
+        "quorum_met": tally.quorum_met,
+    }
+
+
 @dataclass(frozen=True)
 class BallotFacts:
     """One stored ballot, in cast order."""

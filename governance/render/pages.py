@@ -24,7 +24,7 @@ from governance.model import ConcernState, RfcStatus, Role, VoteState
 from governance.refs import election_label, rfc_label
 from governance.render import markdown as md
 from governance.render.record import HistoryEvent, Record
-from governance.status import VoteFacts, build
+from governance.status import build, facts_of
 
 FIXED_PAGES = (
     "README.md",
@@ -376,19 +376,7 @@ class Pages:
         )
 
     def _vote(self, rfc: Any, vote: Any) -> dict[str, Any]:
-        facts = VoteFacts(
-            rfc_number=rfc.number,
-            state=vote.state,
-            outcome=vote.outcome,
-            policy_name=vote.policy_name,
-            policy=vote.policy,
-            electorate=list(vote.electorate),
-            opened_at=as_utc(vote.opened_at),
-            closes_at=as_utc(vote.closes_at) if vote.closes_at else None,
-            closed_at=as_utc(vote.closed_at) if vote.closed_at else None,
-            reason=vote.reason,
-            result=vote.result,
-        )
+        facts = facts_of(rfc.number, vote)
         status = build(facts, self.r.ballots.get(vote.id, []))
         return {
             "vote": vote,

@@ -575,19 +575,7 @@ def _settled(uow: UnitOfWork, vote: Vote, frozen: rules.Policy) -> bool:
 
 
 def _facts(rfc: Rfc, vote: Vote) -> VoteFacts:
-    return VoteFacts(
-        rfc.number,
-        vote.state,
-        vote.outcome,
-        vote.policy_name,
-        vote.policy,
-        vote.electorate,
-        vote.opened_at,
-        vote.closes_at,
-        vote.closed_at,
-        vote.reason,
-        vote.result,
-    )
+    return status.facts_of(rfc.number, vote)
 
 
 def vote_view(uow: UnitOfWork, rfc: Rfc, vote: Vote, now: datetime) -> VoteStatus:
@@ -798,16 +786,7 @@ def close_vote(
     vote.state = VoteState.CLOSED
     vote.outcome = tally.outcome
     vote.closed_at = at or now
-    vote.result = {
-        "yes": tally.yes,
-        "no": tally.no,
-        "abstain": tally.abstain,
-        "non_binding": tally.non_binding,
-        "electorate": tally.electorate,
-        "participation": tally.participation,
-        "quorum_needed": tally.quorum_needed,
-        "quorum_met": tally.quorum_met,
-    }
+    vote.result = status.stored_result(tally)
     rfc.status = RfcStatus.ACCEPTED if tally.outcome == rules.Outcome.PASSED else RfcStatus.REJECTED
     rfc.updated_at = now
     uow.session.add(vote)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
 
 from governance.render import render_docs, scope_of
 from governance.render.pages import is_page
@@ -17,23 +16,14 @@ from governance.render.record import Scope
 from governance.services import groups, rfcs
 from governance.store import Store
 from tests.integration.scenario import HOSTILE_BODY, HOSTILE_REASON, HOSTILE_TITLE, H, build
+from tests.support.markdown import BIDI, PARSER, walk
 
-PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 CUSTOM_MARKER = re.compile(r"^<!-- (BEGIN|END) CUSTOM -->\n?$")
-BIDI = {chr(c) for c in [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
 
 
 def render(store: Store, scope: Scope | None = None) -> dict[str, str]:
     with store.read() as uow:
         return render_docs(uow.session, scope)
-
-
-def walk(tokens: list[Any]) -> list[Any]:
-    out = []
-    for token in tokens:
-        out.append(token)
-        out.extend(walk(token.children or []))
-    return out
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
 from governance.render import markdown as md
+from tests.support.markdown import BIDI, PARSER, walk
 
-PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 HOSTILE = [
     "Pipes | in | titles",
     "`backticks` and ``double``",
@@ -31,7 +30,6 @@ HOSTILE = [
     "a\\|b \\ backslash",
     "$math$ and !bang [ref]: x",
 ]
-BIDI = {chr(c) for c in [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
 
 
 def inline_tokens(text: str) -> list[Any]:
@@ -96,14 +94,6 @@ def test_headings_are_one_line_and_never_empty() -> None:
     assert md.heading("\u202e") == "(untitled)"
     tokens = PARSER.parse("# " + md.heading("# nested ## heading\n=====") + "\n")
     assert [t.type for t in tokens] == ["heading_open", "inline", "heading_close"]
-
-
-def walk(tokens: list[Any]) -> list[Any]:
-    out = []
-    for token in tokens:
-        out.append(token)
-        out.extend(walk(token.children or []))
-    return out
 
 
 def test_bodies_keep_markdown_but_lose_html_scripts_and_mentions() -> None:
