@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
@@ -173,7 +173,7 @@ class Pages:
 
     def by_handle(self, handle: str) -> md.Safe:
         """A person known only by handle (electorates are frozen as handles)."""
-        return md.code(handle, in_cell=True)
+        return _handle_code(handle)
 
     def handles(self, handles: list[str]) -> md.Safe:
         """``ada``, ``bo``: handles as code spans, or a dash for none."""
@@ -431,6 +431,12 @@ class Pages:
         return self._render(
             "ledger.md.j2", "ledger/README.md", head=self.r.ledger_head, recent=self.r.ledger_recent
         )
+
+
+@lru_cache(maxsize=8192)
+def _handle_code(handle: str) -> md.Safe:
+    """Handles repeat on every page (electorates, ballots): each is escaped once."""
+    return md.code(handle, in_cell=True)
 
 
 def _tidy(text: str) -> str:

@@ -107,7 +107,11 @@ def _in(column: Any, values: Iterable[Any] | None) -> Any:
 
 
 def load(session: Session, scope: Scope | None) -> Record:
-    """Read what the pages in ``scope`` need (everything when ``scope`` is None)."""
+    """Read what the pages in ``scope`` need (everything when ``scope`` is None).
+
+    Without indexes to render, only the RFCs and elections in scope are read at all.
+    """
+    only = scope is not None and not scope.indexes
     foundation = session.execute(sa.select(Foundation)).scalars().first()
     people = {
         row.id: row
@@ -133,17 +137,20 @@ def load(session: Session, scope: Scope | None) -> Record:
                 col(Rfc.created_at),
                 col(Rfc.updated_at),
                 col(Rfc.github_issue),
-            ).order_by(col(Rfc.number)),
+            )
+            .where(_in(col(Rfc.number), scope.rfcs if only and scope else None))
+            .order_by(col(Rfc.number)),
         )
     }
     votes: dict[int, list[Any]] = defaultdict(list)
-    for row in _rows(session, sa.select(Vote).order_by(col(Vote.opened_at), col(Vote.id))):
+    statement = sa.select(Vote).where(_in(col(Vote.rfc_id), list(rfcs) if only else None))
+    for row in _rows(session, statement.order_by(col(Vote.opened_at), col(Vote.id))):
         vote = row[0]
         votes[vote.rfc_id].append(vote)
-    elections = {
-        row[0].id: row[0]
-        for row in _rows(session, sa.select(Election).order_by(col(Election.number)))
-    }
+    chosen = sa.select(Election).where(
+        _in(col(Election.number), scope.elections if only and scope else None)
+    )
+    elections = {row[0].id: row[0] for row in _rows(session, chosen.order_by(col(Election.number)))}
     scoped_rfcs = None if scope is None else {r.id for r in rfcs.values() if r.number in scope.rfcs}
     scoped_elections = (
         None if scope is None else {e.id for e in elections.values() if e.number in scope.elections}
