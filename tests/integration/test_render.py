@@ -200,7 +200,7 @@ def test_group_pages_have_roster_rfcs_and_charter(
     )
     assert "Mission of core." in core and "| `secret` |" in core
     docs = pages["groups/docs/README.md"]
-    assert "### Former members" in docs and "| Gus Example (`gus`) | member |" in docs
+    assert "### Past roles and members" in docs and "| Gus Example (`gus`) | member |" in docs
 
 
 def test_hostile_text_comes_out_inert(hostile: dict[str, str]) -> None:
