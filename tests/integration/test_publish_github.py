@@ -3,7 +3,7 @@ a constant number of requests, and every failure retried without losing a change
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import pytest
 
 from bot.github.auth import github_client
 from bot.github.publisher import GitHubPublisher
-from governance.publish import LocalGitPublisher, drain, outbox_view, publish_now
+from governance.publish import LocalGitPublisher, RemoteTree, drain, outbox_view, publish_now
 from governance.services import groups, rfcs
 from governance.store import Store
 from tests.fakes.github import FakeGitHub, shape_problems
@@ -150,3 +150,33 @@ def test_the_console_publishes_to_github_when_credentials_are_set(
     monkeypatch.setenv("GOVBOT_GITHUB_APP_ID", "12")
     rc, _, err = run([*base, "publish"])
     assert rc == 2 and "both a GitHub token and GitHub App settings" in err
+
+
+class RacingPublisher(GitHubPublisher):
+    """Someone pushes to the docs repository on GitHub while govbot's commit is on its way."""
+
+    def __init__(self, fake: FakeGitHub) -> None:
+        token = fake.issue_token("govbot", write=True)
+        super().__init__(github_client(base_url=fake.api_url, token=token), REPO)
+        self.fake = fake
+        self.raced = False
+
+    def commit(
+        self, base: RemoteTree, changes: Mapping[str, str | None], message: str, *, when: int
+    ) -> str:
+        if not self.raced:
+            self.raced = True
+            self.fake.push(REPO, {"MAINTAINERS.md": "ada, elena\n"})
+        return super().commit(base, changes, message, when=when)
+
+
+def test_a_push_during_the_commit_is_kept_and_the_publication_retried(
+    fake: FakeGitHub, built: Built
+) -> None:
+    publisher = RacingPublisher(fake)
+    done = publish_now(built.store, publisher, built.now)
+    assert publisher.raced and done.commit == fake.head(REPO)
+    files = fake.files(REPO)
+    assert files["MAINTAINERS.md"] == "ada, elena\n" and "README.md" in files
+    messages = [c.message.splitlines()[0] for c in fake.commits(REPO)]
+    assert len(messages) == 3 and messages[0].startswith("Record ")  # the push kept beneath it
