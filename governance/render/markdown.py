@@ -53,7 +53,8 @@ SCHEME = re.compile(r"(?i)\b(javascript|vbscript)\s*:")
 LINK_DESTINATION = re.compile(r"(\]\(\s*<?)\s*([^)\s>]*)")
 REFERENCE_DEFINITION = re.compile(r"^( {0,3}\[[^\]]+\]:\s*<?)(\S*)", re.MULTILINE)
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "#", "/", "./", "../")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# An opening fence; a backtick fence's info string may not hold a backtick (CommonMark 4.5).
+FENCE = re.compile(r"^ {0,3}(`{3,}(?=[^`]*$)|~{3,})")
 HEADING = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
 TAG = re.compile(r"<")
 SLUG_DROP = re.compile(r"[^a-z0-9]+")
@@ -64,6 +65,7 @@ SEGMENT = r"[a-z0-9][a-z0-9._-]*"
 LINK_TARGET = re.compile(
     rf"^(?:(?:\.\./)*(?:{SEGMENT}/)*{SEGMENT}(?:#[a-z0-9-]+)?|#[a-z0-9-]+)$", re.IGNORECASE
 )
+ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 QUOTE_PREFIX = re.compile(r"^( {0,3}(?:&gt; ?)+)")
 
 
@@ -136,6 +138,7 @@ def body(text: object, *, demote: int = 1) -> Safe:
     lines = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(INVISIBLE).split("\n")
     out: list[str] = []
     fence: str | None = None
+    dangling = False  # an unmatched backtick earlier in this paragraph may open a code span
     for line in lines:
         match = FENCE.match(line)
         if fence is not None:
@@ -146,24 +149,93 @@ def body(text: object, *, demote: int = 1) -> Safe:
         if match:
             fence = match.group(1)
             out.append(line)
+            dangling = False
             continue
-        out.append(_body_line(line, demote))
+        if not line.strip():
+            dangling = False
+        spans, unmatched = code_spans(line)
+        certain = not dangling and "|" not in line
+        out.append(_body_line(line, demote, spans if certain else []))
+        dangling = dangling or unmatched
     if fence is not None:
         out.append(fence)  # close an unclosed fence so it cannot swallow the rest of the page
     return Safe("\n".join(out).strip("\n"))
 
 
-def _body_line(line: str, demote: int) -> str:
+def code_spans(line: str) -> tuple[list[tuple[int, int]], bool]:
+    """Where a CommonMark parser finds code spans in one line, and whether a run is unmatched.
+
+    An unmatched backtick run may pair with one on a later line of the same paragraph. The line
+    is scanned as the parser scans it: a backslash escapes the punctuation after it (a backtick
+    too); a run of backticks opens a span closed by the next run of the same length, inside
+    which backslashes escape nothing; a run with no such closer is plain text.
+    """
+    spans: list[tuple[int, int]] = []
+    unmatched = False
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        if char == "\\" and i + 1 < n and line[i + 1] in ASCII_PUNCTUATION:
+            i += 2
+            continue
+        if char != "`":
+            i += 1
+            continue
+        end = i
+        while end < n and line[end] == "`":
+            end += 1
+        size, j = end - i, end
+        closer = -1
+        while j < n:
+            if line[j] != "`":
+                j += 1
+                continue
+            run = j
+            while j < n and line[j] == "`":
+                j += 1
+            if j - run == size:
+                closer = j
+                break
+        if closer < 0:
+            unmatched = True
+            i = end
+            continue
+        spans.append((i, closer))
+        i = closer
+    return spans, unmatched
+
+
+def _body_line(line: str, demote: int, spans: list[tuple[int, int]]) -> str:
+    """One line outside code blocks: code spans as written, everything else made inert.
+
+    A code span shows its text literally on GitHub (no HTML, no mentions, no links), so it is
+    kept as the author wrote it and ``Vec<T>`` in backticks stays readable; but only where the
+    caller is certain of the spans: not after an unmatched backtick earlier in the paragraph
+    (which could pair across lines), and not on a line with a pipe (a table row is split into
+    cells before its code spans are found).
+    """
     line = CONTROLS_BUT_TAB.sub(" ", line)
-    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        parts.append(_inert(line[last:start]))
+        parts.append(line[start:end])
+        last = end
+    parts.append(_inert(line[last:]))
+    line = "".join(parts)
     line = QUOTE_PREFIX.sub(lambda m: m.group(1).replace("&gt;", ">"), line)
-    line = MENTION.sub(INERT_AT, line)
-    line = LINK_DESTINATION.sub(lambda m: m.group(1) + _safe_destination(m.group(2)), line)
     line = REFERENCE_DEFINITION.sub(lambda m: m.group(1) + _safe_destination(m.group(2)), line)
-    line = SCHEME.sub(lambda m: f"{m.group(1)}\u2060:", line)
     if demote:
         line = HEADING.sub(lambda m: m.group(1) + "#" * min(6, len(m.group(2)) + demote), line)
     return line
+
+
+def _inert(text: str) -> str:
+    """Text outside code spans: HTML shown as text, mentions broken, unsafe links replaced."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = MENTION.sub(INERT_AT, text)
+    text = LINK_DESTINATION.sub(lambda m: m.group(1) + _safe_destination(m.group(2)), text)
+    return SCHEME.sub(lambda m: f"{m.group(1)}\u2060:", text)
 
 
 def slugify(text: str, *, limit: int = 48) -> str:

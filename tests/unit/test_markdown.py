@@ -6,10 +6,11 @@ emphasis, no mentions, no broken tables, whatever the input.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from governance.render import markdown as md
@@ -157,3 +158,51 @@ def test_page_links_accept_only_relative_page_paths(target: str) -> None:
 
 def test_page_links_escape_their_text() -> None:
     assert md.link("a]b(c)", "../rfcs/0001-a.md") == "[a\\]b\\(c\\)](../rfcs/0001-a.md)"
+
+
+PIECES = [
+    *"<>`\\[]()!@:&#;\"'/ \nabjsvcriptehd=*_|-~\u202e",
+    *["```", "~~~", "\n    ", "\n> ", "\n- ", "<b>", "<script>", "javascript:", "@ada", "`<i>`"],
+    *["\n| a | b |\n|---|---|\n", "\n\n", "[x](", "data:", "<http://x>"],
+]
+TRICKY = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=400)
+@given(TRICKY)
+def test_no_body_can_smuggle_html_or_a_script_link(text: str) -> None:
+    out = md.body(text)
+    tokens = walk(PARSER.parse(out))
+    assert not [t for t in tokens if t.type.startswith("html")], out
+    for token in tokens:
+        target = token.attrs.get("href") or token.attrs.get("src")
+        if target is not None:
+            assert (
+                not str(target).lower().lstrip().startswith(("javascript:", "vbscript:", "data:"))
+            ), out
+    assert not BIDI & set(out)
+    for token in tokens:  # mentions outside code spans are broken
+        assert token.type != "text" or not re.search(r"@[a-z0-9]", token.content), out
+
+
+def test_code_spans_in_bodies_are_kept_as_written() -> None:
+    out = md.body("Use `Vec<T>` and `@team` here, not <b>bold</b>; \\`<i>x</i>` is no code.")
+    assert "`Vec<T>`" in out and "`@team`" in out
+    tokens = walk(PARSER.parse(out))
+    assert [t.content for t in tokens if t.type == "code_inline"] == ["Vec<T>", "@team"]
+    assert not [t for t in tokens if t.type.startswith("html")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\``-|x(`<i>`",  # an escaped backtick, then a run that pairs further on
+        "- \\\\`;\n    -r`<i>`",  # an unmatched backtick pairs across lines of one paragraph
+        "| a | b |\n|---|---|\n| `x | <b>` | `<i>` |",  # table cells split before code spans
+        "``` a`b\n<script>alert(1)</script>\n```",  # not a fence: its info string has a backtick
+        "`a\n<b>bold</b>`",  # a code span across lines
+    ],
+)
+def test_code_span_edge_cases_stay_inert(text: str) -> None:
+    tokens = walk(PARSER.parse(md.body(text)))
+    assert not [t for t in tokens if t.type.startswith("html")], md.body(text)
