@@ -67,25 +67,7 @@ MEAN_SHARE = USUAL * sum(SHARE_USUAL) / 2 + (1 - USUAL) * sum(SHARE_LOW) / 2
 MEAN_NON_BINDING = sum(n * w for n, w in zip(*NON_BINDING, strict=True))
 VOTING = (model.Role.CHAIR.value, model.Role.MEMBER.value)
 CHAIRS = (model.Role.CHAIR.value,)
-TABLES = (
-    "foundation",
-    "people",
-    "groups",
-    "charter_revisions",
-    "memberships",
-    "join_requests",
-    "rfcs",
-    "concerns",
-    "votes",
-    "ballots",
-    "ballot_history",
-    "elections",
-    "ranked_ballots",
-    "ledger",
-    "outbox",
-    "published_pages",
-    "publications",
-)
+TABLES = tuple(table.name for table in SQLModel.metadata.sorted_tables)
 """Every table, in an order that satisfies the foreign keys."""
 
 
@@ -852,6 +834,36 @@ class History:
             proposals.append(proposal)
         return proposals
 
+    def raise_concern(
+        self, proposal: Proposal, author: int, raised: datetime, *, vote_paused: bool
+    ) -> tuple[Ref, dict[str, Any]]:
+        """What ``rfcs.raise_concern`` writes: an open concern and its ledger entry."""
+        ref = Ref()
+        text = self.rng.choice(CONCERNS)
+        row = self.add(
+            "concerns",
+            raised,
+            {
+                "id": ref,
+                "rfc_id": proposal.number,
+                "author_id": author,
+                "text": text,
+                "state": "open",
+                "raised_at": raised,
+                "resolved_at": None,
+                "resolved_by_id": None,
+                "reason": None,
+            },
+        )
+        self.record(
+            raised,
+            self.handle(author),
+            "concern.raised",
+            rfc_label(proposal.number),
+            {"concern_id": ref, "text": text, "vote_paused": vote_paused},
+        )
+        return ref, row
+
     def touch(self, proposal: Proposal, at: datetime, status: str | None = None) -> None:
         """The RFC row after a change at ``at``."""
         proposal.row["updated_at"] = at
@@ -904,31 +916,8 @@ class History:
         if raised >= NOW - MINUTE:
             return after
         author = self.rng.choice(group.holders(raised, VOTING))
-        ref = Ref()
-        text = self.rng.choice(CONCERNS)
-        row = self.add(
-            "concerns",
-            raised,
-            {
-                "id": ref,
-                "rfc_id": proposal.number,
-                "author_id": author,
-                "text": text,
-                "state": "open",
-                "raised_at": raised,
-                "resolved_at": None,
-                "resolved_by_id": None,
-                "reason": None,
-            },
-        )
+        ref, row = self.raise_concern(proposal, author, raised, vote_paused=False)
         label = rfc_label(proposal.number)
-        self.record(
-            raised,
-            self.handle(author),
-            "concern.raised",
-            label,
-            {"concern_id": ref, "text": text, "vote_paused": False},
-        )
         if not resolve:
             return raised
         settled = raised + self.span(2 * HOUR, 4 * DAY)
@@ -1233,23 +1222,7 @@ class History:
         """A concern raised during the vote pauses it: the clock stops, ``closes_at`` is null."""
         raised = self.between(max(opened + HOUR, NOW - 20 * HOUR), NOW - 2 * HOUR)
         author = self.by_handle[self.rng.choice(electors)]
-        ref = Ref()
-        text = self.rng.choice(CONCERNS)
-        self.add(
-            "concerns",
-            raised,
-            {
-                "id": ref,
-                "rfc_id": proposal.number,
-                "author_id": author,
-                "text": text,
-                "state": "open",
-                "raised_at": raised,
-                "resolved_at": None,
-                "resolved_by_id": None,
-                "reason": None,
-            },
-        )
+        self.raise_concern(proposal, author, raised, vote_paused=True)
         closes_at: datetime = row["closes_at"]
         row.update(
             state="paused",
@@ -1257,13 +1230,6 @@ class History:
             remaining_seconds=max(0, int((closes_at - raised).total_seconds())),
         )
         self.touch(proposal, raised, "paused")
-        self.record(
-            raised,
-            self.handle(author),
-            "concern.raised",
-            rfc_label(proposal.number),
-            {"concern_id": ref, "text": text, "vote_paused": True},
-        )
 
     def outsiders(self, electors: list[str], at: datetime, count: int) -> list[int]:
         """``count`` people registered at ``at`` outside the electorate: non-binding voters."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=15)
 IDLE = timedelta(seconds=30)
 ERROR_MAX = 500
+PASSES_KEPT = 100
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class OutboxWorker:
         self.max_delay = max_delay
         self.idle = idle
         self.clock = clock
-        self.passes: list[Drained] = []
+        self.passes: deque[Drained] = deque(maxlen=PASSES_KEPT)  # the latest, for health checks
         self._wake = asyncio.Event()
 
     def notify(self) -> None:

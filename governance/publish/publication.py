@@ -42,6 +42,15 @@ class Publication:
 
 
 @dataclass(frozen=True)
+class _Page:
+    """A page as it will be published: its text, git blob hash and custom sections."""
+
+    text: str
+    sha: str
+    custom: dict[str, str]
+
+
+@dataclass(frozen=True)
 class _Rendered:
     pages: dict[str, str]
     scope: Scope | None
@@ -65,15 +74,18 @@ def publish_now(
     """
     remote = publisher.snapshot()
     rendered = _render(store, publisher.where, remote, full=full)
-    final: dict[str, str] = {}
+    final: dict[str, _Page] = {}
     changes: dict[str, str | None] = {}
     commit: str | None = None
     for attempt in range(MOVED_RETRIES):
         if attempt:
             remote = publisher.snapshot()
-        final = _with_custom(publisher, remote, rendered)
+        final = {
+            path: _Page(text, blob_sha(text), custom)
+            for path, (text, custom) in _with_custom(publisher, remote, rendered).items()
+        }
         changes = {
-            path: text for path, text in final.items() if remote.blobs.get(path) != blob_sha(text)
+            path: page.text for path, page in final.items() if remote.blobs.get(path) != page.sha
         }
         for path in remote.blobs:
             if path not in final and covers(rendered.scope, path, rendered.groups):
@@ -90,11 +102,13 @@ def publish_now(
         raise PublishError(
             f"{publisher.where} kept moving during {MOVED_RETRIES} attempts; trying again later"
         )
-    _record(store, publisher, now, rendered, final, changes, commit)
+    written = tuple(sorted(p for p, t in changes.items() if t is not None))
+    removed = tuple(sorted(p for p, t in changes.items() if t is None))
+    _record(store, publisher, now, rendered, final, (written, removed), commit)
     return Publication(
         commit=commit,
-        changed=tuple(sorted(p for p, t in changes.items() if t is not None)),
-        deleted=tuple(sorted(p for p, t in changes.items() if t is None)),
+        changed=written,
+        deleted=removed,
         events=rendered.events,
         head=rendered.head,
         full=rendered.scope is None,
@@ -122,15 +136,19 @@ def _render(store: Store, target: str, remote: RemoteTree, *, full: bool) -> _Re
         pages = render_docs(session, scope)
         known = {
             row.path: (row.sha, dict(row.custom or {}))
-            for row in session.exec(select(PublishedPage))
+            for row in session.exec(
+                select(PublishedPage).where(col(PublishedPage.path).in_(list(pages)))
+            )
         }
     groups = frozenset(path.split("/")[1] for path in pages if path.startswith("groups/"))
     events = tuple(f"{action} {subject} by {actor}" for _, actor, action, subject in entries)
     return _Rendered(pages, scope, groups, from_seq, to_seq, head, events, known)
 
 
-def _with_custom(publisher: Publisher, remote: RemoteTree, rendered: _Rendered) -> dict[str, str]:
-    """Rendered pages with the custom sections of the published ones filled in.
+def _with_custom(
+    publisher: Publisher, remote: RemoteTree, rendered: _Rendered
+) -> dict[str, tuple[str, dict[str, str]]]:
+    """Rendered pages with the custom sections of the published ones filled in, and those.
 
     A published page whose blob is the one govbot wrote last time has the custom sections
     recorded then; any other (edited by someone, or never published by govbot) is read.
@@ -141,7 +159,7 @@ def _with_custom(publisher: Publisher, remote: RemoteTree, rendered: _Rendered) 
         if path in remote.blobs and rendered.known.get(path, ("", {}))[0] != remote.blobs[path]
     ]
     texts = publisher.read(remote.head, unknown) if unknown and remote.head else {}
-    final: dict[str, str] = {}
+    final: dict[str, tuple[str, dict[str, str]]] = {}
     for path, text in rendered.pages.items():
         if path in texts:
             custom = custom_sections(texts[path])
@@ -149,7 +167,7 @@ def _with_custom(publisher: Publisher, remote: RemoteTree, rendered: _Rendered) 
             custom = rendered.known.get(path, ("", {}))[1]
         else:
             custom = {}
-        final[path] = keep_custom(text, custom) if custom else text
+        final[path] = (keep_custom(text, custom) if custom else text, custom)
     return final
 
 
@@ -183,32 +201,29 @@ def _record(
     publisher: Publisher,
     now: datetime,
     rendered: _Rendered,
-    final: dict[str, str],
-    changes: dict[str, str | None],
+    final: dict[str, _Page],
+    paths: tuple[tuple[str, ...], tuple[str, ...]],
     commit: str | None,
 ) -> None:
     """Remember what was published and mark the docs clean if nothing happened meanwhile."""
+    written, removed = paths
     with store.write() as uow:
         session = uow.session
         existing = {
             row.path: row
             for row in session.exec(
-                select(PublishedPage).where(
-                    col(PublishedPage.path).in_(list(final) + list(changes))
-                )
+                select(PublishedPage).where(col(PublishedPage.path).in_([*final, *removed]))
             )
         }
         for path, page in final.items():
-            custom = custom_sections(page)
             row = existing.get(path)
-            sha = blob_sha(page)
             if row is None:
-                session.add(PublishedPage(path=path, sha=sha, custom=custom))
-            elif row.sha != sha or row.custom != custom:
-                row.sha, row.custom = sha, custom
+                session.add(PublishedPage(path=path, sha=page.sha, custom=page.custom))
+            elif row.sha != page.sha or row.custom != page.custom:
+                row.sha, row.custom = page.sha, page.custom
                 session.add(row)
-        for path, change in changes.items():
-            if change is None and path in existing:
+        for path in removed:
+            if path in existing:
                 session.delete(existing[path])
         session.add(
             PublicationRecord(
@@ -219,8 +234,8 @@ def _record(
                 to_seq=rendered.to_seq,
                 head_hash=rendered.head,
                 commit=commit,
-                changed=sum(1 for t in changes.values() if t is not None),
-                deleted=sum(1 for t in changes.values() if t is None),
+                changed=len(written),
+                deleted=len(removed),
             )
         )
         item = session.exec(select(OutboxItem).where(OutboxItem.key == DOCS_KEY)).first()

@@ -20,7 +20,7 @@ import jinja2
 from governance import policy as policies
 from governance import rules
 from governance.clock import as_utc
-from governance.model import ConcernState, RfcStatus, Role, VoteState
+from governance.model import RfcStatus, Role, VoteState
 from governance.refs import election_label, rfc_label
 from governance.render import markdown as md
 from governance.render.record import HistoryEvent, Record
@@ -156,8 +156,6 @@ class Pages:
     def __init__(self, record: Record) -> None:
         self.r = record
         self.env = environment()
-        self.group_by_id = record.groups
-        self.rfc_by_number = {row.number: row for row in record.rfcs.values()}
 
     # links -----------------------------------------------------------------------------------
 
@@ -197,17 +195,13 @@ class Pages:
 
     def group_link(self, here: str, group_id: int) -> md.Safe:
         """``[Datasets and Captioning](groups/datasets/README.md)``."""
-        group = self.group_by_id[group_id]
+        group = self.r.groups[group_id]
         return self._link(here, group.name, group_path(group.slug))
 
     def election_link(self, here: str, election: Any) -> md.Safe:
         """``[E-0003: Datasets chair](elections/0003-datasets-chair.md)``."""
         text = f"{election_label(election.number)}: {election.title}"
         return self._link(here, text, election_path(election.number, election.title))
-
-    def page_link(self, here: str, text: str, path: str) -> md.Safe:
-        """A link to a fixed page."""
-        return self._link(here, text, path)
 
     # shared views ----------------------------------------------------------------------------
 
@@ -360,19 +354,16 @@ class Pages:
         """One RFC: its text, history, concerns and every vote's full record."""
         row = self.r.rfcs[rfc_id]
         here = rfc_path(row.number, row.title)
-        body, author = _rfc_text(self.r, row)
         votes = [self._vote(row, vote) for vote in self.r.votes.get(rfc_id, [])]
         return self._render(
             "rfc.md.j2",
             here,
             rfc=row,
             label=rfc_label(row.number),
-            body=body,
-            author=author,
+            body=md.body(self.r.bodies.get(rfc_id, ""), demote=2),
             history=[_event(e, self) for e in self.r.history.get(rfc_label(row.number), [])],
             concerns=self.r.concerns.get(rfc_id, []),
             votes=votes,
-            ConcernState=ConcernState,
         )
 
     def _vote(self, rfc: Any, vote: Any) -> dict[str, Any]:
@@ -475,11 +466,6 @@ def _group_policies(record: Record, charter: dict[str, Any]) -> list[tuple[str, 
 
 def _pass_rule(frozen: dict[str, Any]) -> str:
     return policies.describe(policies.policy_from_dict(frozen))
-
-
-def _rfc_text(record: Record, row: Any) -> tuple[md.Safe, int]:
-    """The RFC's body as inert Markdown, and its author."""
-    return md.body(record.bodies.get(row.id, ""), demote=2), row.author_id
 
 
 def _event(event: HistoryEvent, pages: Pages) -> dict[str, Any]:
