@@ -13,6 +13,14 @@ so tests can assert on what the client really did.
         token = fake.issue_token("ada", write=True)
         gh = github.Github(auth=github.Auth.Token(token), base_url=fake.api_url, retry=None)
 
+Issues keep GitHub's event list (``labeled``, ``unlabeled``, ``closed``, ``reopened``, each with
+its actor). An installation token acts as its App's ``<slug>[bot]`` account (type ``Bot``), and
+what it does carries ``performed_via_github_app``. Tests simulate people acting on GitHub
+(while the bot is down, say) with ``open_issue``, ``label_issue``, ``unlabel_issue``,
+``close_issue``, ``reopen_issue``, ``comment_issue``, ``edit_comment`` and ``react_comment``:
+they change state through the same functions as the routes, so they leave the same events, and
+``issue``, ``labels`` and ``events`` read the state back.
+
 The aiohttp server runs on its own event loop in a background thread because PyGithub is
 synchronous; every handler runs under one lock shared with the helpers tests call.
 """
@@ -161,6 +169,45 @@ class CommitInfo:
     committer: Signature
 
 
+@dataclass(frozen=True)
+class IssueView:
+    """An issue as tests inspect it: a snapshot, so changing it changes nothing in the fake.
+
+    ``comments`` are ``(login, body)`` oldest first; ``comment_ids`` and ``reactions`` (each a
+    list of ``(login, content)``) are aligned with them.
+    """
+
+    number: int
+    title: str
+    body: str | None
+    author: str
+    state: str
+    state_reason: str | None
+    labels: list[str]
+    comments: list[tuple[str, str]]
+    comment_ids: list[int]
+    reactions: list[list[tuple[str, str]]]
+    issue_reactions: list[tuple[str, str]]
+
+    def reactions_on(self, comment_id: int) -> list[tuple[str, str]]:
+        """The ``(login, content)`` reactions on one comment of this issue."""
+        return self.reactions[self.comment_ids.index(comment_id)]
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One issue event as tests inspect it; ``label``/``color`` only for (un)labeled ones."""
+
+    id: int
+    event: str
+    actor: str
+    label: str | None
+    color: str | None
+    state_reason: str | None
+    created_at: float
+    via_app: bool
+
+
 # --- the state behind the API -----------------------------------------------------------------
 
 
@@ -169,6 +216,15 @@ class User:
     login: str
     id: int
     type: str = "User"
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: a user, and the App whose installation acted through it (if any)."""
+
+    user: User
+    app: int | None = None
 
 
 @dataclass
@@ -196,6 +252,21 @@ class Comment:
     created_at: float
     updated_at: float
     reactions: list[Reaction] = field(default_factory=list)
+    app: int | None = None
+
+
+@dataclass
+class IssueEvent:
+    """One entry of an issue's event list; ``label`` is ``(name, color)`` as it was then."""
+
+    id: int
+    issue: int
+    event: Literal["labeled", "unlabeled", "closed", "reopened"]
+    actor: User
+    created_at: float
+    label: tuple[str, str] | None = None
+    state_reason: str | None = None
+    app: int | None = None
 
 
 @dataclass
@@ -213,6 +284,7 @@ class Issue:
     labels: list[str] = field(default_factory=list)
     comments: list[int] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
+    app: int | None = None
 
 
 @dataclass
@@ -230,6 +302,7 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
+    events: list[IssueEvent] = field(default_factory=list)
     pushed_at: float | None = None
 
     @property
@@ -418,6 +491,7 @@ _PARAM_PATTERNS = {
     "name": ".+",
     "issue_number": r"\d+",
     "comment_id": r"\d+",
+    "event_id": r"\d+",
     "installation_id": r"\d+",
 }
 
@@ -546,10 +620,16 @@ class FakeGitHub:
 
     # setting up state
 
-    def user(self, login: str, kind: str = "User") -> User:
+    def user(self, login: str, kind: str | None = None) -> User:
+        """The account ``login``, created on first use.
+
+        Its type is ``kind``, else ``Bot`` for a ``name[bot]`` login (as GitHub names an App's
+        acting account), else ``User``.
+        """
         with self._lock:
             if login not in self._users:
-                self._users[login] = User(login, next(self._ids), kind)
+                kind = kind or ("Bot" if login.endswith("[bot]") else "User")
+                self._users[login] = User(login, next(self._ids), kind, self.now())
             return self._users[login]
 
     def create_repo(
@@ -688,6 +768,70 @@ class FakeGitHub:
             repo.pushed_at = self.now()
             return sha
 
+    # what people do on GitHub, without the API (the same state changes as the routes make)
+
+    def open_issue(
+        self,
+        full_name: str,
+        title: str,
+        body: str | None = None,
+        *,
+        by: str,
+        labels: Iterable[str] = (),
+    ) -> int:
+        """Open an issue as ``by`` (labels created if missing); returns its number."""
+        with self._lock:
+            repo = self.repo(full_name)
+            issue = _open_issue(self, repo, title, body, list(labels), Actor(self.user(by)))
+            return issue.number
+
+    def label_issue(self, full_name: str, number: int, label: str, *, by: str) -> None:
+        """Add a label as ``by`` (created if missing); a label already there changes nothing."""
+        with self._lock:
+            repo = self.repo(full_name)
+            _add_labels(self, repo, _issue_of(repo, number), [label], Actor(self.user(by)))
+
+    def unlabel_issue(self, full_name: str, number: int, label: str, *, by: str) -> None:
+        """Remove a label as ``by``; a label the issue lacks is refused (404), as by GitHub."""
+        with self._lock:
+            repo = self.repo(full_name)
+            _remove_label(self, repo, _issue_of(repo, number), label, Actor(self.user(by)))
+
+    def close_issue(
+        self, full_name: str, number: int, *, by: str, reason: str = "completed"
+    ) -> None:
+        """Close an issue as ``by`` with this state reason."""
+        with self._lock:
+            repo = self.repo(full_name)
+            issue = _issue_of(repo, number)
+            _set_state(self, repo, issue, "closed", reason, Actor(self.user(by)))
+
+    def reopen_issue(self, full_name: str, number: int, *, by: str) -> None:
+        """Reopen an issue as ``by``."""
+        with self._lock:
+            repo = self.repo(full_name)
+            issue = _issue_of(repo, number)
+            _set_state(self, repo, issue, "open", None, Actor(self.user(by)))
+
+    def comment_issue(self, full_name: str, number: int, body: str, *, by: str) -> int:
+        """Comment on an issue as ``by``; returns the comment's id."""
+        with self._lock:
+            repo = self.repo(full_name)
+            issue = _issue_of(repo, number)
+            return _add_comment(self, repo, issue, body, Actor(self.user(by))).id
+
+    def edit_comment(self, full_name: str, comment_id: int, body: str) -> None:
+        """Change a comment's text (its ``updated_at`` moves, as on GitHub)."""
+        with self._lock:
+            comment = self.repo(full_name).comments[comment_id]
+            _edit_comment(self, comment, body)
+
+    def react_comment(self, full_name: str, comment_id: int, content: str, *, by: str) -> None:
+        """React to a comment as ``by`` (``+1``, ``-1``, ``heart``...)."""
+        with self._lock:
+            comment = self.repo(full_name).comments[comment_id]
+            _add_reaction(self, comment.reactions, content, self.user(by))
+
     # faults
 
     def fail_next(
@@ -751,6 +895,54 @@ class FakeGitHub:
                 if isinstance(obj, Blob):
                     out[path] = obj.data.decode("utf-8", errors="replace")
             return out
+
+    def issue(self, full_name: str, number: int) -> IssueView:
+        """A snapshot of one issue: text, state, labels, comments and their reactions."""
+        with self._lock:
+            repo = self.repo(full_name)
+            issue = _issue_of(repo, number)
+            comments = [repo.comments[i] for i in issue.comments]
+            return IssueView(
+                number=issue.number,
+                title=issue.title,
+                body=issue.body,
+                author=issue.user.login,
+                state=issue.state,
+                state_reason=issue.state_reason,
+                labels=list(issue.labels),
+                comments=[(c.user.login, c.body) for c in comments],
+                comment_ids=[c.id for c in comments],
+                reactions=[[(r.user.login, r.content) for r in c.reactions] for c in comments],
+                issue_reactions=[(r.user.login, r.content) for r in issue.reactions],
+            )
+
+    def labels(self, full_name: str) -> dict[str, tuple[str, str | None]]:
+        """The repository's labels as ``{name: (color, description)}``."""
+        with self._lock:
+            return {
+                label.name: (label.color, label.description)
+                for label in self.repo(full_name).labels.values()
+            }
+
+    def events(self, full_name: str, number: int) -> list[EventView]:
+        """The issue's events, oldest first, as GET .../issues/{number}/events lists them."""
+        with self._lock:
+            repo = self.repo(full_name)
+            _issue_of(repo, number)
+            return [
+                EventView(
+                    id=e.id,
+                    event=e.event,
+                    actor=e.actor.login,
+                    label=e.label[0] if e.label else None,
+                    color=e.label[1] if e.label else None,
+                    state_reason=e.state_reason,
+                    created_at=e.created_at,
+                    via_app=e.app is not None,
+                )
+                for e in repo.events
+                if e.issue == number
+            ]
 
     def commits(self, full_name: str, branch: str | None = None) -> list[CommitInfo]:
         """The branch's first-parent history, newest first."""
@@ -978,6 +1170,54 @@ class FakeGitHub:
             "site_admin": False,
         }
 
+    def private_user_json(self, ctx: Ctx, user: User) -> dict[str, Any]:
+        """What GET /user answers: the account's own, private view of its profile."""
+        return {
+            **self.user_json(ctx, user),
+            "user_view_type": "private",
+            "name": None,
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": None,
+            "hireable": None,
+            "bio": None,
+            "twitter_username": None,
+            "public_repos": 0,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": iso(user.created_at),
+            "updated_at": iso(user.created_at),
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 0,
+            "collaborators": 0,
+            "two_factor_authentication": True,
+        }
+
+    def app_json(self, ctx: Ctx, app_id: int | None) -> dict[str, Any] | None:
+        """A GitHub App as GET /app and ``performed_via_github_app`` show it (None: no app)."""
+        if app_id is None:
+            return None
+        app = self._apps[app_id]
+        return {
+            "id": app.id,
+            "slug": app.slug,
+            "node_id": f"A_{app.id}",
+            "client_id": f"Iv1.{app.id:016x}",
+            "owner": self.user_json(ctx, app.owner),
+            "name": app.name,
+            "description": None,
+            "external_url": f"{ctx.html}/{app.owner.login}",
+            "html_url": f"{ctx.html}/apps/{app.slug}",
+            "created_at": iso(app.created_at),
+            "updated_at": iso(app.created_at),
+            "permissions": dict(DEFAULT_PERMISSIONS),
+            "events": [],
+        }
+
     def repo_json(self, ctx: Ctx, repo: Repo) -> dict[str, Any]:
         r = f"{ctx.api}/repos/{repo.full_name}"
         html = f"{ctx.html}/{repo.full_name}"
@@ -1194,6 +1434,7 @@ class FakeGitHub:
             "author_association": "NONE",
             "reactions": self.reactions_json(f"{url}/reactions", issue.reactions),
             "timeline_url": f"{url}/timeline",
+            "performed_via_github_app": self.app_json(ctx, issue.app),
         }
 
     def comment_json(self, ctx: Ctx, comment: Comment) -> dict[str, Any]:
@@ -1210,7 +1451,27 @@ class FakeGitHub:
             "updated_at": iso(comment.updated_at),
             "author_association": "NONE",
             "reactions": self.reactions_json(f"{url}/reactions", comment.reactions),
+            "performed_via_github_app": self.app_json(ctx, comment.app),
         }
+
+    def event_json(self, ctx: Ctx, event: IssueEvent) -> dict[str, Any]:
+        prefix = {"labeled": "LE", "unlabeled": "UNLE", "closed": "CE", "reopened": "REE"}
+        out: dict[str, Any] = {
+            "id": event.id,
+            "node_id": f"{prefix[event.event]}_{event.id}",
+            "url": f"{ctx.rbase}/issues/events/{event.id}",
+            "actor": self.user_json(ctx, event.actor),
+            "event": event.event,
+            "commit_id": None,
+            "commit_url": None,
+            "created_at": iso(event.created_at),
+            "performed_via_github_app": self.app_json(ctx, event.app),
+        }
+        if event.label is not None:
+            out["label"] = {"name": event.label[0], "color": event.label[1]}
+        if event.event in {"closed", "reopened"}:
+            out["state_reason"] = event.state_reason
+        return out
 
     def reaction_json(self, ctx: Ctx, reaction: Reaction) -> dict[str, Any]:
         return {
@@ -1729,22 +1990,38 @@ def _lookup(repo: Repo, tree_sha: str, path: str) -> Entry | None:
 
 
 # --- routes: issues, labels, comments, reactions ----------------------------------------------
+#
+# Each state change lives in one function that both the routes and the test helpers call, so
+# what a person does on GitHub (a helper) and what a client does (a route) leave the same issue
+# events, timestamps and labels behind.
 
 
-def _issue(ctx: Ctx) -> Issue:
-    issue = ctx.the_repo().issues.get(int(ctx.params["issue_number"]))
+def _issue_of(repo: Repo, number: int) -> Issue:
+    issue = repo.issues.get(number)
     if issue is None:
         raise Refusal(404, "Not Found")
     return issue
 
 
-def _label_names(fake: FakeGitHub, ctx: Ctx, raw: Any) -> list[str]:
+def _issue(ctx: Ctx) -> Issue:
+    return _issue_of(ctx.the_repo(), int(ctx.params["issue_number"]))
+
+
+def _actor(fake: FakeGitHub, ctx: Ctx) -> Actor:
+    """Who a request acts as: an installation token acts as its App's ``slug[bot]`` account."""
+    credential = ctx.credential
+    if credential is None:
+        return Actor(fake.user("ghost"))
+    app = credential.app if credential.kind == "installation" else None
+    return Actor(credential.user, app)
+
+
+def _label_names(fake: FakeGitHub, repo: Repo, raw: Any) -> list[str]:
     """Label names from a request; unknown labels are created, as GitHub creates them."""
     if isinstance(raw, dict):
         raw = raw.get("labels")
-    if not isinstance(raw, list) or not all(isinstance(n, str) and n for n in raw):
+    if not isinstance(raw, list) or not all(isinstance(n, str) and n.strip() for n in raw):
         raise invalid("Label", "name", "invalid")
-    repo = ctx.the_repo()
     names: list[str] = []
     for name in raw:
         label = repo.label(name)
@@ -1756,22 +2033,174 @@ def _label_names(fake: FakeGitHub, ctx: Ctx, raw: Any) -> list[str]:
     return names
 
 
-@route("POST", "/repos/{owner}/{repo}/issues", area="issues", write=True)
-def _create_issue(fake: FakeGitHub, ctx: Ctx) -> Reply:
-    repo = ctx.the_repo()
-    body = ctx.body if isinstance(ctx.body, dict) else {}
-    title = body.get("title")
+def _record(
+    fake: FakeGitHub,
+    repo: Repo,
+    issue: Issue,
+    event: Literal["labeled", "unlabeled", "closed", "reopened"],
+    actor: Actor,
+    *,
+    label: str | None = None,
+) -> None:
+    found = repo.label(label) if label is not None else None
+    snapshot = (found.name, found.color) if found is not None else None
+    reason = issue.state_reason if event in {"closed", "reopened"} else None
+    repo.events.append(
+        IssueEvent(
+            id=fake.fresh_id(),
+            issue=issue.number,
+            event=event,
+            actor=actor.user,
+            created_at=fake.now(),
+            label=snapshot,
+            state_reason=reason,
+            app=actor.app,
+        )
+    )
+
+
+def _open_issue(
+    fake: FakeGitHub, repo: Repo, title: Any, body: Any, labels: Any, actor: Actor
+) -> Issue:
     if not isinstance(title, str) or not title.strip():
         raise invalid("Issue", "title")
-    text = body.get("body")
-    if text is not None and not isinstance(text, str):
+    if body is not None and not isinstance(body, str):
         raise invalid("Issue", "body", "invalid")
-    labels = _label_names(fake, ctx, body.get("labels", []))
+    names = _label_names(fake, repo, labels)
     now = fake.now()
     number = max([*repo.issues, 0]) + 1
-    user = ctx.credential.user if ctx.credential else fake.user("ghost")
-    issue = Issue(fake.fresh_id(), number, title, text, user, now, now, labels=labels)
+    issue = Issue(fake.fresh_id(), number, title, body, actor.user, now, now, app=actor.app)
     repo.issues[number] = issue
+    _add_labels(fake, repo, issue, names, actor)
+    issue.updated_at = now
+    return issue
+
+
+def _add_labels(fake: FakeGitHub, repo: Repo, issue: Issue, raw: Any, actor: Actor) -> None:
+    """Add labels (created if unknown); one ``labeled`` event per label the issue lacked."""
+    for name in _label_names(fake, repo, raw):
+        if name.lower() not in {n.lower() for n in issue.labels}:
+            issue.labels.append(name)
+            _record(fake, repo, issue, "labeled", actor, label=name)
+    issue.updated_at = fake.now()
+
+
+def _remove_label(fake: FakeGitHub, repo: Repo, issue: Issue, name: str, actor: Actor) -> None:
+    kept = [n for n in issue.labels if n.lower() != name.lower()]
+    if len(kept) == len(issue.labels):
+        raise Refusal(404, "Label does not exist")
+    removed = next(n for n in issue.labels if n.lower() == name.lower())
+    issue.labels = kept
+    _record(fake, repo, issue, "unlabeled", actor, label=removed)
+    issue.updated_at = fake.now()
+
+
+def _set_labels(fake: FakeGitHub, repo: Repo, issue: Issue, raw: Any, actor: Actor) -> None:
+    """Replace the labels: ``unlabeled`` events for those dropped, ``labeled`` for those added."""
+    wanted = _label_names(fake, repo, raw)
+    for name in list(issue.labels):
+        if name.lower() not in {n.lower() for n in wanted}:
+            _remove_label(fake, repo, issue, name, actor)
+    _add_labels(fake, repo, issue, wanted, actor)
+
+
+STATE_REASONS = {"completed", "not_planned", "duplicate", "reopened"}
+
+
+def _set_state(
+    fake: FakeGitHub, repo: Repo, issue: Issue, state: Any, reason: Any, actor: Actor
+) -> None:
+    """Close or reopen (an event each time the state changes); the reason is kept only then."""
+    if state not in {"open", "closed"}:
+        raise invalid("Issue", "state", "invalid")
+    if reason is not None and reason not in STATE_REASONS:
+        raise invalid("Issue", "state_reason", "invalid")
+    if state == issue.state:
+        return
+    issue.state = state
+    issue.closed_at = fake.now() if state == "closed" else None
+    issue.state_reason = reason or ("completed" if state == "closed" else "reopened")
+    issue.updated_at = fake.now()
+    _record(fake, repo, issue, "closed" if state == "closed" else "reopened", actor)
+
+
+def _add_comment(fake: FakeGitHub, repo: Repo, issue: Issue, text: Any, actor: Actor) -> Comment:
+    _check_comment(text)
+    now = fake.now()
+    comment = Comment(fake.fresh_id(), issue.number, text, actor.user, now, now, app=actor.app)
+    repo.comments[comment.id] = comment
+    issue.comments.append(comment.id)
+    issue.updated_at = now
+    return comment
+
+
+def _check_comment(text: Any) -> None:
+    if not isinstance(text, str) or not text:
+        raise invalid("IssueComment", "body")
+    if len(text) > 65536:
+        raise invalid("IssueComment", "body", "custom")
+
+
+def _edit_comment(fake: FakeGitHub, comment: Comment, text: Any) -> None:
+    _check_comment(text)
+    comment.body = text
+    comment.updated_at = fake.now()
+
+
+def _add_reaction(
+    fake: FakeGitHub, reactions: list[Reaction], content: Any, user: User
+) -> tuple[Reaction, bool]:
+    """The user's reaction, and whether it is new (reacting twice alike changes nothing)."""
+    if content not in REACTIONS:
+        raise invalid("Reaction", "content", "invalid")
+    for reaction in reactions:
+        if reaction.user.id == user.id and reaction.content == content:
+            return reaction, False
+    reaction = Reaction(fake.fresh_id(), str(content), user, fake.now())
+    reactions.append(reaction)
+    return reaction, True
+
+
+def _since(ctx: Ctx) -> float | None:
+    """The ``since`` filter as a Unix time (None: absent); a malformed one is refused."""
+    raw = ctx.query.get("since")
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Refusal(422, f"Invalid request.\n\n{raw!r} is not a valid date-time.") from None
+    if moment.tzinfo is None:
+        raise Refusal(422, f"Invalid request.\n\n{raw!r} is not a valid date-time.")
+    return moment.timestamp()
+
+
+def _body(ctx: Ctx) -> dict[str, Any]:
+    return ctx.body if isinstance(ctx.body, dict) else {}
+
+
+@route("GET", "/user", area="metadata")
+def _get_authenticated_user(fake: FakeGitHub, ctx: Ctx) -> Reply:
+    """The token's own account; GitHub refuses it to installation tokens."""
+    credential = ctx.credential
+    if credential is None:
+        raise Refusal(401, "Requires authentication")
+    if credential.kind != "token":
+        raise Refusal(403, "Resource not accessible by integration")
+    return Reply(200, fake.private_user_json(ctx, credential.user))
+
+
+@route("POST", "/repos/{owner}/{repo}/issues", area="issues", write=True)
+def _create_issue(fake: FakeGitHub, ctx: Ctx) -> Reply:
+    body = _body(ctx)
+    issue = _open_issue(
+        fake,
+        ctx.the_repo(),
+        body.get("title"),
+        body.get("body"),
+        body.get("labels", []),
+        _actor(fake, ctx),
+    )
     reply = fake.issue_json(ctx, issue)
     return Reply(201, reply, {"Location": reply["url"]})
 
@@ -1801,39 +2230,59 @@ def _get_issue(fake: FakeGitHub, ctx: Ctx) -> Reply:
 
 @route("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", area="issues", write=True)
 def _update_issue(fake: FakeGitHub, ctx: Ctx) -> Reply:
-    issue = _issue(ctx)
-    body = ctx.body if isinstance(ctx.body, dict) else {}
+    repo, issue, body, actor = ctx.the_repo(), _issue(ctx), _body(ctx), _actor(fake, ctx)
     title, state = body.get("title", issue.title), body.get("state", issue.state)
     if not isinstance(title, str) or not title.strip():
         raise invalid("Issue", "title", "invalid")
     if state not in {"open", "closed"}:
         raise invalid("Issue", "state", "invalid")
-    labels = _label_names(fake, ctx, body["labels"]) if "labels" in body else issue.labels
-    issue.title, issue.labels = title, labels
+    reason = body.get("state_reason")
+    if reason is not None and reason not in STATE_REASONS:
+        raise invalid("Issue", "state_reason", "invalid")
+    if "body" in body and body["body"] is not None and not isinstance(body["body"], str):
+        raise invalid("Issue", "body", "invalid")
+    if "labels" in body:
+        _set_labels(fake, repo, issue, body["labels"], actor)
+    issue.title = title
     if "body" in body:
         issue.body = body["body"]
-    if state != issue.state:
-        issue.state = state
-        issue.closed_at = fake.now() if state == "closed" else None
-        issue.state_reason = body.get("state_reason") or (
-            "completed" if state == "closed" else "reopened"
-        )
+    _set_state(fake, repo, issue, state, reason, actor)
     issue.updated_at = fake.now()
     return Reply(200, fake.issue_json(ctx, issue))
 
 
+@route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events", area="issues")
+def _list_issue_events(fake: FakeGitHub, ctx: Ctx) -> Reply:
+    number = _issue(ctx).number
+    events = [e for e in ctx.the_repo().events if e.issue == number]
+    return fake.page(ctx, [fake.event_json(ctx, event) for event in events])
+
+
+@route("GET", "/repos/{owner}/{repo}/issues/events/{event_id}", area="issues")
+def _get_issue_event(fake: FakeGitHub, ctx: Ctx) -> Reply:
+    """One event with its issue, as PyGithub fetches it when ``raw_data`` is read."""
+    repo, wanted = ctx.the_repo(), int(ctx.params["event_id"])
+    event = next((e for e in repo.events if e.id == wanted), None)
+    if event is None:
+        raise Refusal(404, "Not Found")
+    issue = fake.issue_json(ctx, _issue_of(repo, event.issue))
+    return Reply(200, {**fake.event_json(ctx, event), "issue": issue})
+
+
 @route("POST", "/repos/{owner}/{repo}/labels", area="issues", write=True)
 def _create_label(fake: FakeGitHub, ctx: Ctx) -> Reply:
-    repo = ctx.the_repo()
-    body = ctx.body if isinstance(ctx.body, dict) else {}
+    repo, body = ctx.the_repo(), _body(ctx)
     name, color = body.get("name"), str(body.get("color", "ededed")).lstrip("#")
+    description = body.get("description")
     if not isinstance(name, str) or not name.strip():
         raise invalid("Label", "name")
     if not _COLOR.fullmatch(color):
         raise invalid("Label", "color", "invalid")
+    if description is not None and (not isinstance(description, str) or len(description) > 100):
+        raise invalid("Label", "description", "invalid")
     if repo.label(name) is not None:
         raise invalid("Label", "name", "already_exists")
-    label = Label(fake.fresh_id(), name, color.lower(), body.get("description"))
+    label = Label(fake.fresh_id(), name, color.lower(), description)
     repo.labels[name.lower()] = label
     reply = fake.label_json(ctx, label)
     return Reply(201, reply, {"Location": reply["url"]})
@@ -1868,18 +2317,14 @@ def _list_issue_labels(fake: FakeGitHub, ctx: Ctx) -> Reply:
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", area="issues", write=True)
 def _add_issue_labels(fake: FakeGitHub, ctx: Ctx) -> Reply:
     issue = _issue(ctx)
-    for name in _label_names(fake, ctx, ctx.body):
-        if name.lower() not in {n.lower() for n in issue.labels}:
-            issue.labels.append(name)
-    issue.updated_at = fake.now()
+    _add_labels(fake, ctx.the_repo(), issue, ctx.body, _actor(fake, ctx))
     return Reply(200, _issue_labels(fake, ctx, issue))
 
 
 @route("PUT", "/repos/{owner}/{repo}/issues/{issue_number}/labels", area="issues", write=True)
 def _set_issue_labels(fake: FakeGitHub, ctx: Ctx) -> Reply:
     issue = _issue(ctx)
-    issue.labels = _label_names(fake, ctx, ctx.body)
-    issue.updated_at = fake.now()
+    _set_labels(fake, ctx.the_repo(), issue, ctx.body, _actor(fake, ctx))
     return Reply(200, _issue_labels(fake, ctx, issue))
 
 
@@ -1888,36 +2333,25 @@ def _set_issue_labels(fake: FakeGitHub, ctx: Ctx) -> Reply:
 )
 def _remove_issue_label(fake: FakeGitHub, ctx: Ctx) -> Reply:
     issue = _issue(ctx)
-    name = ctx.params["name"].lower()
-    if name not in {n.lower() for n in issue.labels}:
-        raise Refusal(404, "Label does not exist")
-    issue.labels = [n for n in issue.labels if n.lower() != name]
-    issue.updated_at = fake.now()
+    _remove_label(fake, ctx.the_repo(), issue, ctx.params["name"], _actor(fake, ctx))
     return Reply(200, _issue_labels(fake, ctx, issue))
 
 
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", area="issues", write=True)
 def _create_comment(fake: FakeGitHub, ctx: Ctx) -> Reply:
-    issue = _issue(ctx)
-    body = ctx.body if isinstance(ctx.body, dict) else {}
-    text = body.get("body")
-    if not isinstance(text, str) or not text:
-        raise invalid("IssueComment", "body")
-    if len(text) > 65536:
-        raise invalid("IssueComment", "body", "custom")
-    now = fake.now()
-    user = ctx.credential.user if ctx.credential else fake.user("ghost")
-    comment = Comment(fake.fresh_id(), issue.number, text, user, now, now)
-    ctx.the_repo().comments[comment.id] = comment
-    issue.comments.append(comment.id)
+    repo, issue = ctx.the_repo(), _issue(ctx)
+    comment = _add_comment(fake, repo, issue, _body(ctx).get("body"), _actor(fake, ctx))
     reply = fake.comment_json(ctx, comment)
     return Reply(201, reply, {"Location": reply["url"]})
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", area="issues")
 def _list_comments(fake: FakeGitHub, ctx: Ctx) -> Reply:
-    issue = _issue(ctx)
+    """The comments, oldest first; ``since`` keeps those updated at or after it."""
+    issue, since = _issue(ctx), _since(ctx)
     comments = [ctx.the_repo().comments[i] for i in issue.comments]
+    if since is not None:
+        comments = [c for c in comments if int(c.updated_at) >= since]
     return fake.page(ctx, [fake.comment_json(ctx, comment) for comment in comments])
 
 
@@ -1936,27 +2370,14 @@ def _get_comment(fake: FakeGitHub, ctx: Ctx) -> Reply:
 @route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", area="issues", write=True)
 def _update_comment(fake: FakeGitHub, ctx: Ctx) -> Reply:
     comment = _comment(ctx)
-    body = ctx.body if isinstance(ctx.body, dict) else {}
-    text = body.get("body")
-    if not isinstance(text, str) or not text:
-        raise invalid("IssueComment", "body")
-    comment.body = text
-    comment.updated_at = fake.now()
+    _edit_comment(fake, comment, _body(ctx).get("body"))
     return Reply(200, fake.comment_json(ctx, comment))
 
 
 def _react(fake: FakeGitHub, ctx: Ctx, reactions: list[Reaction]) -> Reply:
-    body = ctx.body if isinstance(ctx.body, dict) else {}
-    content = body.get("content")
-    if content not in REACTIONS:
-        raise invalid("Reaction", "content", "invalid")
-    user = ctx.credential.user if ctx.credential else fake.user("ghost")
-    for reaction in reactions:
-        if reaction.user.id == user.id and reaction.content == content:
-            return Reply(200, fake.reaction_json(ctx, reaction))
-    reaction = Reaction(fake.fresh_id(), str(content), user, fake.now())
-    reactions.append(reaction)
-    return Reply(201, fake.reaction_json(ctx, reaction))
+    content = _body(ctx).get("content")
+    reaction, new = _add_reaction(fake, reactions, content, _actor(fake, ctx).user)
+    return Reply(201 if new else 200, fake.reaction_json(ctx, reaction))
 
 
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/reactions", area="issues", write=True)
@@ -2014,25 +2435,7 @@ def _installation_json(fake: FakeGitHub, ctx: Ctx, installation: Installation) -
 def _get_app(fake: FakeGitHub, ctx: Ctx) -> Reply:
     app = _app(fake, ctx)
     count = sum(1 for i in fake._installations.values() if i.app == app.id)
-    return Reply(
-        200,
-        {
-            "id": app.id,
-            "slug": app.slug,
-            "node_id": f"A_{app.id}",
-            "client_id": f"Iv1.{app.id:016x}",
-            "owner": fake.user_json(ctx, app.owner),
-            "name": app.name,
-            "description": None,
-            "external_url": f"{ctx.html}/{app.owner.login}",
-            "html_url": f"{ctx.html}/apps/{app.slug}",
-            "created_at": iso(app.created_at),
-            "updated_at": iso(app.created_at),
-            "permissions": dict(DEFAULT_PERMISSIONS),
-            "events": [],
-            "installations_count": count,
-        },
-    )
+    return Reply(200, {**(fake.app_json(ctx, app.id) or {}), "installations_count": count})
 
 
 @route("GET", "/repos/{owner}/{repo}/installation", area=None)
