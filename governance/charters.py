@@ -53,6 +53,7 @@ __all__ = [
     "DocsLink",
     "FoundationFile",
     "GitHubLinks",
+    "GitHubSettings",
     "Labels",
     "PeopleFile",
     "PersonEntry",
@@ -71,6 +72,7 @@ SLUG_PATTERN: Final = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 HANDLE_PATTERN: Final = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
 GITHUB_LOGIN_PATTERN: Final = r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$"
 SNOWFLAKE_PATTERN: Final = r"^[0-9]{17,20}$"
+WEB_URL_PATTERN: Final = r"^https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/-]*)?$"
 REPO_PATTERN: Final = r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)?$"
 
 Role = Literal["chair", "member", "observer", "emeritus"]
@@ -284,6 +286,33 @@ class Labels(_Strict):
     group_prefix: Annotated[str, Field(min_length=1, max_length=40)] = Field(
         default="wg/", description="Prefix of the label naming the owning group: wg/<slug>."
     )
+    vote_passed: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+        default="vote/passed", description="Set on an RFC issue whose vote passed."
+    )
+    vote_rejected: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+        default="vote/rejected", description="Set on an RFC issue whose vote was rejected."
+    )
+    vote_no_quorum: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+        default="vote/no-quorum", description="Set on an RFC issue whose vote missed its quorum."
+    )
+    vote_cancelled: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+        default="vote/cancelled", description="Set on an RFC issue whose vote a chair cancelled."
+    )
+
+
+class GitHubSettings(_Strict):
+    """How govbot behaves on GitHub beyond labels."""
+
+    close_accepted: bool = Field(
+        default=False,
+        title="Close accepted RFC issues",
+        description="Close an RFC's GitHub issue (as completed) when its vote passes.",
+    )
+    web_url: Annotated[str, Field(pattern=WEB_URL_PATTERN, max_length=200)] = Field(
+        default="https://github.com",
+        title="Web address",
+        description="Where issues are shown: https://github.com, or a GitHub Enterprise host.",
+    )
 
 
 class FoundationFile(_Strict):
@@ -302,6 +331,7 @@ class FoundationFile(_Strict):
         default=None, title="Docs", description="Where the record is published."
     )
     labels: Labels = Field(default_factory=Labels, title="Labels")
+    github: GitHubSettings = Field(default_factory=GitHubSettings, title="GitHub")
     policies: Policies = Field(
         default_factory=dict,
         title="Policies",
@@ -541,6 +571,9 @@ _HINTS: Final[dict[tuple[type[BaseModel], str], str]] = {
     (FoundationFile, "admins"): "write a list of at least one handle from people.yaml, like [ada]",
     (FoundationFile, "docs"): "write {repo: <owner>/<name>}, like {repo: my-org/governance}",
     (FoundationFile, "labels"): "write {rfc: rfc, vote_open: vote/open, group_prefix: wg/}",
+    (FoundationFile, "github"): "write {close_accepted: true} or {close_accepted: false}",
+    (GitHubSettings, "close_accepted"): "write true or false",
+    (GitHubSettings, "web_url"): "write the web address of GitHub, like https://github.com",
     (FoundationFile, "policies"): (
         "write policy names (lowercase letters, digits, dashes) mapped to settings, "
         "like {default: {duration: 7d, quorum: 0.5}}"
@@ -549,6 +582,14 @@ _HINTS: Final[dict[tuple[type[BaseModel], str], str]] = {
     (Labels, "rfc"): "write a GitHub label name (1 to 50 characters), like rfc",
     (Labels, "vote_open"): "write a GitHub label name (1 to 50 characters), like vote/open",
     (Labels, "group_prefix"): "write a label prefix (1 to 40 characters), like wg/",
+    (Labels, "vote_passed"): "write a GitHub label name (1 to 50 characters), like vote/passed",
+    (Labels, "vote_rejected"): "write a GitHub label name (1 to 50 characters), like vote/rejected",
+    (Labels, "vote_no_quorum"): (
+        "write a GitHub label name (1 to 50 characters), like vote/no-quorum"
+    ),
+    (Labels, "vote_cancelled"): (
+        "write a GitHub label name (1 to 50 characters), like vote/cancelled"
+    ),
     (PeopleFile, "people"): (
         "write a list of entries like {handle: ada, name: Ada Example, github: ada-example, "
         'discord_id: "123456789012345678"}'

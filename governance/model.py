@@ -100,6 +100,7 @@ class Foundation(SQLModel, table=True):
     policies: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     labels: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     docs: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    github: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     charters_digest: str = ""
     people_applied: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # people.yaml
     synced_at: datetime = _time()
@@ -180,6 +181,7 @@ class Rfc(SQLModel, table=True):
     """A numbered proposal owned by a group."""
 
     __tablename__ = "rfcs"
+    __table_args__ = (sa.Index("ux_rfcs_github_issue", "github_repo", "github_issue", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True, index=True)
@@ -191,6 +193,7 @@ class Rfc(SQLModel, table=True):
     created_at: datetime = _time()
     updated_at: datetime = _time()
     discord_thread_id: str | None = None
+    github_repo: str | None = None  # owner/name of the repository holding its issue
     github_issue: int | None = None
 
 
@@ -352,3 +355,68 @@ class PublicationRecord(SQLModel, table=True):
     commit: str | None = None  # None: nothing changed, so nothing was committed
     changed: int = 0
     deleted: int = 0
+
+
+class DeliveryState(enum.StrEnum):
+    """A received event waits, is processed (done), or is given up on after repeated failures."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Delivery(SQLModel, table=True):
+    """An event received from outside (a webhook delivery), stored before it is acknowledged.
+
+    ``key`` makes receiving idempotent: a redelivery, or the same comment found again when
+    reconciling, has the key of the first and is not stored twice.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (sa.Index("ix_deliveries_pending", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    key: str = Field(unique=True)
+    event: str
+    received_at: datetime = _time()
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    state: str = DeliveryState.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = _time(nullable=True)
+    processed_at: datetime | None = _time(nullable=True)
+    result: str | None = None  # what processing did, or why it refused, in one line
+    last_error: str | None = None
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that proves an account (a GitHub login) belongs to a person.
+
+    The code is made for one login, so seeing it in a public comment does not let anyone else
+    use it. Only the code's hash is stored; the code itself is shown once, to the person.
+    """
+
+    __tablename__ = "link_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id", index=True)
+    account: str  # "github"
+    login: str  # the account the code was made for: only it can use the code
+    code_hash: str = Field(unique=True)
+    created_at: datetime = _time()
+    expires_at: datetime = _time()
+    used_at: datetime | None = _time(nullable=True)
+
+
+class Checkpoint(SQLModel, table=True):
+    """How far a follower of the record got, kept across restarts.
+
+    ``seq`` is the last ledger entry it handled; ``at`` a moment (e.g. up to when GitHub's
+    comments were read back at startup).
+    """
+
+    __tablename__ = "checkpoints"
+
+    name: str = Field(primary_key=True)
+    seq: int = 0
+    at: datetime = _time()

@@ -102,6 +102,7 @@ class UnitOfWork:
         self.writable = writable
         self._head: tuple[int, datetime | None, str] | None = None
         self._docs_marked = False
+        self._held = False
 
     def head(self) -> tuple[int, datetime | None, str]:
         """Sequence, time and hash of the newest ledger entry (0, None, genesis when empty)."""
@@ -174,8 +175,30 @@ class UnitOfWork:
             self.session.add(item)
 
     def commit(self) -> None:
-        """Commit once; the caller's ``with`` block rolls back on any error before this."""
+        """Commit once; the caller's ``with`` block rolls back on any error before this.
+
+        Inside ``hold()`` this only flushes: the caller commits the service's changes together
+        with its own (a received delivery marked done, the replies it queues) in ONE transaction.
+        """
+        if self._held:
+            self.session.flush()
+            return
         self.session.commit()
+
+    def rollback(self) -> None:
+        """Undo everything since the last commit, to go on in a fresh transaction."""
+        self.session.rollback()
+        self._head = None
+        self._docs_marked = False
+
+    @contextmanager
+    def hold(self) -> Iterator[UnitOfWork]:
+        """Let a front end run a service and add its own rows before the one commit."""
+        self._held = True
+        try:
+            yield self
+        finally:
+            self._held = False
 
 
 class Store:
@@ -183,6 +206,7 @@ class Store:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
+
         self.engine = create_engine(url)
         self._write_engine = self.engine.execution_options(govbot_write=True)
         self._write_lock = threading.Lock()

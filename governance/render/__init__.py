@@ -47,6 +47,8 @@ def render_docs(session: Session, scope: Scope | None = None) -> dict[str, str]:
 
 
 BALLOT_ACTIONS = frozenset({"ballot.cast", "election.ranked"})
+LEDGER_ONLY_ACTIONS = frozenset({"person.link-started"})
+"""Entries no page shows but the ledger's (a code was asked for; the code itself is secret)."""
 
 
 def scope_of(entries: Iterable[tuple[str, str]], group_slugs: Iterable[str]) -> Scope | None:
@@ -62,6 +64,8 @@ def scope_of(entries: Iterable[tuple[str, str]], group_slugs: Iterable[str]) -> 
     groups: set[str] = set()
     indexes = False
     for subject, action in entries:
+        if action in LEDGER_ONLY_ACTIONS:
+            continue
         indexes = indexes or action not in BALLOT_ACTIONS
         if match := RFC_SUBJECT.match(subject):
             rfcs.add(int(match.group(1)))

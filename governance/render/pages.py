@@ -150,6 +150,9 @@ def environment() -> jinja2.Environment:
     return env
 
 
+ISSUE_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+
+
 class Pages:
     """Renders pages from one loaded record."""
 
@@ -197,6 +200,19 @@ class Pages:
         """``[Datasets and Captioning](groups/datasets/README.md)``."""
         group = self.r.groups[group_id]
         return self._link(here, group.name, group_path(group.slug))
+
+    def issue_link(self, repo: str | None, number: int) -> md.Safe:
+        """``[owner/name#12](https://github.com/owner/name/issues/12)``, to follow the discussion.
+
+        The repository name is checked against GitHub's rules before it goes into the link.
+        """
+        if not repo or not ISSUE_REPO.match(repo):
+            return md.Safe(f"#{number}")
+        web = "https://github.com"
+        foundation = self.r.foundation
+        if foundation is not None and foundation.github:
+            web = str(foundation.github.get("web_url") or web).rstrip("/")
+        return md.Safe(f"[{md.inline(f'{repo}#{number}')}]({web}/{repo}/issues/{number})")
 
     def election_link(self, here: str, election: Any) -> md.Safe:
         """``[E-0003: Datasets chair](elections/0003-datasets-chair.md)``."""

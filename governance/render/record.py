@@ -136,6 +136,7 @@ def load(session: Session, scope: Scope | None) -> Record:
                 col(Rfc.status),
                 col(Rfc.created_at),
                 col(Rfc.updated_at),
+                col(Rfc.github_repo),
                 col(Rfc.github_issue),
             )
             .where(_in(col(Rfc.number), scope.rfcs if only and scope else None))

@@ -211,6 +211,7 @@ def sync_charters(uow: UnitOfWork, actor: str, now: datetime, charters: Charters
     settings.policies = dumped.get("policies", {})
     settings.labels = dumped.get("labels", {})
     settings.docs = dumped.get("docs", {})
+    settings.github = dumped.get("github", {})
     settings.charters_digest = digest
     settings.synced_at = now
     uow.session.add(settings)

@@ -112,6 +112,119 @@ def propose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: ProposeRfc)
     return RfcRef(label, number, rfc.status)
 
 
+@dataclass(frozen=True)
+class ImportIssue:
+    """An issue becomes an RFC of a group; ``author`` is the issue's author when registered."""
+
+    group: str
+    title: str
+    body: str
+    repo: str
+    issue: int
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkIssue:
+    """Record the issue that now carries an RFC proposed elsewhere."""
+
+    rfc: str
+    repo: str
+    issue: int
+
+
+def rfc_of_issue(uow: UnitOfWork, repo: str, issue: int) -> Rfc | None:
+    """The RFC an issue carries, if any (repository names compare case-insensitively)."""
+    return uow.session.exec(
+        select(Rfc).where(
+            func.lower(col(Rfc.github_repo)) == repo.lower(), Rfc.github_issue == issue
+        )
+    ).first()
+
+
+def import_issue(uow: UnitOfWork, actor: str, now: datetime, command: ImportIssue) -> RfcRef:
+    """Whoever may propose in the group imports an issue as its RFC, once per issue.
+
+    The issue's author is the RFC's author when they are a registered person; otherwise the
+    person importing it is. An empty issue body becomes a pointer to the issue.
+    """
+    uow.check_time(now)
+    existing = rfc_of_issue(uow, command.repo, command.issue)
+    if existing is not None:
+        raise Conflict(
+            f"{command.repo}#{command.issue} is already {common.rfc_label(existing.number)}."
+        )
+    title = common.clean_text(command.title, "title", limit=common.TITLE_MAX, multiline=False)
+    body_text = command.body.strip() or (
+        f"The proposal is discussed on the GitHub issue {command.repo}#{command.issue}."
+    )
+    body = common.clean_text(body_text, "body", limit=common.BODY_MAX, multiline=True)
+    group_ = common.group(uow, command.group)
+    importer = common.person(uow, actor)
+    role = common.role_of(uow, group_, importer)
+    if role not in (Role.CHAIR, Role.MEMBER) and not common.is_admin(uow, actor):
+        raise PermissionDenied(
+            f"Only members and chairs of {group_.slug} may make an issue one of its RFCs; "
+            f"{actor} is {'a ' + role if role else 'not in the group'}."
+        )
+    author = importer
+    if command.author is not None and command.author != actor:
+        author = common.person(uow, command.author)
+    assert group_.id is not None and author.id is not None
+    number = common.next_number(uow, Rfc.number)
+    rfc = Rfc(
+        number=number,
+        group_id=group_.id,
+        title=title,
+        body=body,
+        author_id=author.id,
+        status=RfcStatus.DISCUSSION,
+        created_at=now,
+        updated_at=now,
+        github_repo=command.repo,
+        github_issue=command.issue,
+    )
+    uow.session.add(rfc)
+    label = common.rfc_label(number)
+    uow.record(
+        now,
+        actor,
+        "rfc.proposed",
+        label,
+        {
+            "group": group_.slug,
+            "title": title,
+            "author": author.handle,
+            "github": f"{command.repo}#{command.issue}",
+        },
+    )
+    uow.commit()
+    return RfcRef(label, number, rfc.status)
+
+
+def link_issue(uow: UnitOfWork, actor: str, now: datetime, command: LinkIssue) -> RfcRef:
+    """Link an RFC to the issue govbot opened for it; linking the same issue again is a no-op."""
+    uow.check_time(now)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    here = (rfc.github_repo, rfc.github_issue)
+    if here == (command.repo, command.issue):
+        uow.commit()
+        return RfcRef(label, rfc.number, rfc.status)
+    if rfc.github_issue is not None:
+        raise Conflict(f"{label} is already linked to {rfc.github_repo}#{rfc.github_issue}.")
+    other = rfc_of_issue(uow, command.repo, command.issue)
+    if other is not None:
+        raise Conflict(
+            f"{command.repo}#{command.issue} already carries {common.rfc_label(other.number)}."
+        )
+    rfc.github_repo, rfc.github_issue = command.repo, command.issue
+    uow.session.add(rfc)
+    uow.record(now, actor, "rfc.linked", label, {"github": f"{command.repo}#{command.issue}"})
+    uow.commit()
+    return RfcRef(label, rfc.number, rfc.status)
+
+
 def withdraw_rfc(uow: UnitOfWork, actor: str, now: datetime, command: WithdrawRfc) -> RfcRef:
     """The author (or an admin) withdraws an RFC that is in discussion."""
     uow.check_time(now)

@@ -1,0 +1,118 @@
+"""Received deliveries: stored before they are acknowledged, processed once, in order.
+
+A front end that receives an event (a GitHub webhook) stores it here in its own short
+transaction and only then answers; processing happens afterwards, from the stored row, so a
+crash after the answer loses nothing. ``key`` makes receiving idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+
+from governance.model import Checkpoint, Delivery, DeliveryState
+from governance.store import Store
+
+ATTEMPTS_MAX = 8
+BACKOFF_BASE = timedelta(seconds=1)
+BACKOFF_CAP = timedelta(minutes=5)
+RESULT_MAX = 500
+
+
+@dataclass(frozen=True)
+class Received:
+    """Whether a delivery was new, and its row id."""
+
+    id: int
+    new: bool
+
+
+def receive(
+    store: Store, source: str, key: str, event: str, payload: dict[str, Any], now: datetime
+) -> Received:
+    """Store a delivery unless one with the same key was stored before."""
+    with store.write() as uow:
+        existing = uow.session.exec(select(Delivery.id).where(Delivery.key == key)).first()
+        if existing is not None:
+            uow.commit()
+            return Received(existing, False)
+        row = Delivery(source=source, key=key, event=event, payload=payload, received_at=now)
+        uow.session.add(row)
+        uow.session.flush()
+        assert row.id is not None
+        uow.commit()
+        return Received(row.id, True)
+
+
+def pending(store: Store, now: datetime, *, limit: int = 100) -> list[int]:
+    """Ids of deliveries waiting to be processed and due, oldest first."""
+    with store.read() as uow:
+        rows = uow.session.exec(
+            select(Delivery.id)
+            .where(
+                Delivery.state == DeliveryState.PENDING,
+                sa.or_(
+                    col(Delivery.next_attempt_at).is_(None),
+                    col(Delivery.next_attempt_at) <= now,
+                ),
+            )
+            .order_by(col(Delivery.id))
+            .limit(limit)
+        ).all()
+    return [r for r in rows if r is not None]
+
+
+def next_retry_at(store: Store) -> datetime | None:
+    """When the earliest delivery that failed for a passing reason is due again."""
+    with store.read() as uow:
+        return uow.session.exec(
+            select(func.min(Delivery.next_attempt_at)).where(
+                Delivery.state == DeliveryState.PENDING
+            )
+        ).one()
+
+
+def counts(store: Store) -> dict[str, int]:
+    """Deliveries by state, for health checks and the console."""
+    with store.read() as uow:
+        rows = uow.session.exec(
+            select(Delivery.state, func.count()).group_by(col(Delivery.state))
+        ).all()
+    return {state: number for state, number in rows}
+
+
+def failed(store: Store, delivery_id: int, now: datetime, error: str) -> Delivery:
+    """Count a failed attempt; after ``ATTEMPTS_MAX`` the delivery is given up as failed."""
+    with store.write() as uow:
+        row = uow.session.get(Delivery, delivery_id)
+        assert row is not None
+        row.attempts += 1
+        row.last_error = error[:RESULT_MAX]
+        if row.attempts >= ATTEMPTS_MAX:
+            row.state = DeliveryState.FAILED
+            row.next_attempt_at = None
+            row.processed_at = now
+        else:
+            wait = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (row.attempts - 1))
+            row.next_attempt_at = now + wait
+        uow.session.add(row)
+        uow.commit()
+        return row
+
+
+def checkpoint(store: Store, name: str) -> Checkpoint | None:
+    """A follower's checkpoint, if it has one yet."""
+    with store.read() as uow:
+        return uow.session.get(Checkpoint, name)
+
+
+def last_received(store: Store, source: str) -> datetime | None:
+    """When the newest delivery from ``source`` arrived (where catching up starts)."""
+    with store.read() as uow:
+        return uow.session.exec(
+            select(func.max(Delivery.received_at)).where(Delivery.source == source)
+        ).one()
