@@ -55,9 +55,17 @@ def _globals(*, top: bool) -> argparse.ArgumentParser:
     default = (lambda value: value) if top else (lambda _value: argparse.SUPPRESS)
     group = parser.add_argument_group("global options")
     group.add_argument(
-        "--db", default=default(os.environ.get("GOVBOT_DB", DEFAULT_DB)), help="SQLite file or URL"
+        "--db",
+        default=default(
+            os.environ.get("GOVBOT_DATABASE_URL") or os.environ.get("GOVBOT_DB") or DEFAULT_DB
+        ),
+        help="SQLite file or URL (default: $GOVBOT_DATABASE_URL or ./govbot.db)",
     )
-    group.add_argument("--charters", default=default(None), help="charters directory")
+    group.add_argument(
+        "--charters",
+        default=default(os.environ.get("GOVBOT_CHARTERS") or None),
+        help="charters directory (default: $GOVBOT_CHARTERS or the bundled example)",
+    )
     group.add_argument(
         "--json", action="store_true", default=default(False), help="machine-readable output"
     )
@@ -102,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="render every page, not only what changed"
     )
     command(areas, "outbox", cmd_outbox, "show what is waiting to be published, and why")
+    command(
+        areas,
+        "run",
+        cmd_run,
+        "run the service: GitHub webhooks, deadlines, publication (settings: GOVBOT_*)",
+    )
     demo = command(areas, "demo", cmd_demo, "play a month of the example foundation")
     demo.add_argument(
         "directory",
@@ -123,10 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--github")
     add.add_argument("--discord-id")
     command(people, "list", cmd_people_list, "list registered people")
-    link = command(people, "link", cmd_people_link, "link a GitHub login or Discord id")
-    link.add_argument("handle")
-    link.add_argument("--github")
-    link.add_argument("--discord-id")
+    linked = command(people, "link", cmd_people_link, "link a GitHub login or Discord id")
+    linked.add_argument("handle")
+    linked.add_argument("--github")
+    linked.add_argument("--discord-id")
 
     wg = area("wg", "working groups and committees")
     command(wg, "list", cmd_wg_list, "list groups")
@@ -195,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     stop = command(election, "cancel", cmd_election_cancel, "cancel an election (chairs)")
     stop.add_argument("election")
     stop.add_argument("--reason", required=True)
+
+    link = area("link", "prove that an account is yours")
+    github = command(link, "github", cmd_link_github, "get a one-time code to link a GitHub login")
+    github.add_argument("login", help="the GitHub login to link")
 
     ledger = area("ledger", "the hash-chained record of every change")
     command(ledger, "verify", cmd_ledger_verify, "recompute the chain")
@@ -280,14 +298,26 @@ def cmd_render(c: Console) -> Answer:
     )
 
 
+def settings() -> Any:
+    """The GOVBOT_ settings from the environment (and ``.env``), as ``govbot run`` reads them."""
+    from bot.settings import SettingsError, load
+
+    try:
+        return load()
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+
+
 def docs_publisher(c: Console) -> Any:
     """GitHub when its credentials are set, else the local repository (--docs, ...)."""
     from bot import wiring
+    from bot.settings import SettingsError
 
-    directory = c.args.docs or os.environ.get("GOVBOT_DOCS_DIR") or DEFAULT_DOCS
+    configured = settings()
+    directory = c.args.docs or configured.docs_dir
     try:
-        return wiring.docs_publisher(c.store(), Path(directory))
-    except wiring.WiringError as error:
+        return wiring.docs_publisher(c.store(), Path(directory), configured.github_client())
+    except (wiring.WiringError, SettingsError) as error:
         raise UsageError(str(error)) from None
 
 
@@ -438,6 +468,29 @@ def cmd_people_link(c: Console) -> Answer:
         f"Linked {view.handle}: GitHub {view.github or '-'}, Discord {view.discord_id or '-'}.",
         view.__dict__,
     )
+
+
+def cmd_link_github(c: Console) -> Answer:
+    """Start linking a GitHub login: a one-time code, shown once."""
+    from governance.services import linking
+
+    started = c.write(linking.start_link, linking.StartLink(c.args.login, "github"))
+    return Answer(
+        f"Your code for {started.login}: {started.code}\n{started.instructions}", started.__dict__
+    )
+
+
+def cmd_run(c: Console) -> Answer:
+    """Run the service until SIGTERM or Ctrl-C."""
+    from bot.app import StartupError, serve
+
+    configured = settings()
+    overrides = {"database_url": c.args.db, "charters": c.charters}
+    try:
+        code = serve(configured.model_copy(update=overrides))
+    except StartupError as error:
+        raise UsageError(str(error)) from None
+    return Answer("govbot stopped.", {"stopped": True}, code)
 
 
 def cmd_people_list(c: Console) -> Answer:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,15 +9,10 @@ from typing import TYPE_CHECKING
 from governance.digest import charters_digest
 
 if TYPE_CHECKING:
+    from github import Github
+
     from governance.publish import Publisher
     from governance.store import Store
-
-GITHUB_SETTINGS = (
-    "GOVBOT_GITHUB_TOKEN",
-    "GOVBOT_GITHUB_APP_ID",
-    "GOVBOT_GITHUB_PRIVATE_KEY",
-    "GOVBOT_GITHUB_INSTALLATION_ID",
-)
 
 
 class WiringError(ValueError):
@@ -61,23 +54,17 @@ def catch_up(store: Store, now: datetime) -> list[str]:
     ]
 
 
-def docs_publisher(
-    store: Store, docs_dir: Path, environ: Mapping[str, str] = os.environ
-) -> Publisher:
-    """Where the docs go: GitHub when credentials are set, else the local docs repository.
+def docs_publisher(store: Store, docs_dir: Path, client: Github | None) -> Publisher:
+    """Where the docs go: GitHub when there is a client, else the local docs repository.
 
-    On GitHub the repository is the one ``foundation.yaml`` names in ``docs: {repo: ...}``; the
-    credentials are ``GOVBOT_GITHUB_TOKEN``, or a GitHub App's ``GOVBOT_GITHUB_APP_ID``,
-    ``GOVBOT_GITHUB_PRIVATE_KEY`` and ``GOVBOT_GITHUB_INSTALLATION_ID``, against
-    ``GOVBOT_GITHUB_API_URL`` (GitHub Enterprise, or a local stand-in).
+    On GitHub, the repository is the one foundation.yaml names in ``docs: {repo}``.
     """
-    if not any(environ.get(name) for name in GITHUB_SETTINGS):
+    if client is None:
         from governance.publish import LocalGitPublisher
 
         return LocalGitPublisher(docs_dir)
     from sqlmodel import select
 
-    from bot.github.auth import DEFAULT_API_URL, GitHubAuthError, github_client
     from bot.github.publisher import GitHubPublisher
     from governance.model import Foundation
 
@@ -89,14 +76,4 @@ def docs_publisher(
             "GitHub credentials are set but charters/foundation.yaml names no docs repository; "
             "add docs: {repo: owner/name}"
         )
-    try:
-        client = github_client(
-            base_url=environ.get("GOVBOT_GITHUB_API_URL") or DEFAULT_API_URL,
-            token=environ.get("GOVBOT_GITHUB_TOKEN"),
-            app_id=environ.get("GOVBOT_GITHUB_APP_ID"),
-            private_key=environ.get("GOVBOT_GITHUB_PRIVATE_KEY"),
-            installation_id=environ.get("GOVBOT_GITHUB_INSTALLATION_ID"),
-        )
-    except GitHubAuthError as error:
-        raise WiringError(f"GitHub settings: {error}") from None
     return GitHubPublisher(client, str(repo))

@@ -14,7 +14,7 @@ replaced before they expire as long as a request is sent within that margin, whi
 
 from __future__ import annotations
 
-from github import Auth, Github
+from github import Auth, Github, GithubIntegration
 
 DEFAULT_API_URL = "https://api.github.com"
 TIMEOUT = 10
@@ -111,3 +111,17 @@ def _pem(private_key: str) -> str:
             f" GitHub gave when the key was generated): {error}"
         ) from None
     return pem + "\n"
+
+
+def app_login(
+    *, base_url: str = DEFAULT_API_URL, app_id: int | str, private_key: str, timeout: int = TIMEOUT
+) -> str:
+    """The login a GitHub App acts as (``<slug>[bot]``), read with the App's own JWT."""
+    integration = GithubIntegration(
+        auth=Auth.AppAuth(str(app_id), _pem(private_key)),
+        base_url=base_url.rstrip("/"),
+        timeout=timeout,
+        user_agent=USER_AGENT,
+        retry=None,
+    )
+    return f"{integration.get_app().slug}[bot]"

@@ -224,14 +224,14 @@ class GitHubPublisher:
             ) from error
 
     def _translate(self, error: GithubException, doing: str) -> Exception:
-        status, message = error.status, _message(error)
+        status, message = error.status, error_message(error)
         headers = {k.lower(): v for k, v in (error.headers or {}).items()}
         context = f"could not {doing} of {self.where}: GitHub answered {status} {message!r}"
         if status == 409 and "empty" in message.lower():
             return _Empty(f"{self.where} has no commit yet; snapshot again and retry")
         if status == 422 and "fast forward" in message.lower():
             return RefMoved(f"{self.where} moved since the snapshot; snapshot again and retry")
-        wait = _rate_limit_wait(status, message, headers)
+        wait = rate_limit_wait(status, message, headers)
         if wait is not None:
             return PublishError(f"{context}; GitHub asked to wait {wait:.0f} s", retry_after=wait)
         if status == 401:
@@ -262,14 +262,15 @@ class _Empty(RefMoved):
     """
 
 
-def _message(error: GithubException) -> str:
+def error_message(error: GithubException) -> str:
+    """GitHub's own message in an error answer, for logs and the outbox row."""
     data: Any = error.data
     if isinstance(data, dict):
         return str(data.get("message") or data.get("data") or "")
     return str(data or "")
 
 
-def _rate_limit_wait(status: int, message: str, headers: Mapping[str, str]) -> float | None:
+def rate_limit_wait(status: int, message: str, headers: Mapping[str, str]) -> float | None:
     """Seconds GitHub asked to wait, if this answer is a rate limit; None if it is not.
 
     A secondary limit says ``Retry-After``; a primary one says ``x-ratelimit-remaining: 0``

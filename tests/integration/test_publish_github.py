@@ -149,7 +149,7 @@ def test_the_console_publishes_to_github_when_credentials_are_set(
     assert rc == 1 and out.startswith("The docs were not published: ") and "token" in out
     monkeypatch.setenv("GOVBOT_GITHUB_APP_ID", "12")
     rc, _, err = run([*base, "publish"])
-    assert rc == 2 and "both a GitHub token and GitHub App settings" in err
+    assert rc == 2 and "GOVBOT_GITHUB_TOKEN and GitHub App settings are both set" in err
 
 
 class RacingPublisher(GitHubPublisher):

@@ -1,0 +1,404 @@
+"""``govbot run``: one process, one event loop, everything wired as in production.
+
+In that loop run the aiohttp web server (GitHub webhooks, health checks), the scheduler (a job
+at every deadline, a tick every minute), the delivery processor, and the outbox workers (the
+docs publication, and GitHub's labels, comments and issues). Blocking work (the database, git,
+PyGithub) runs in threads so the loop keeps answering.
+
+Startup, in order: settings checked; record opened and migrated; charters synced; GitHub's
+credentials tried; the web server listening (deliveries are stored from here on, answered 202);
+missed GitHub activity reconciled; stored deliveries processed; whatever fell due while govbot
+was down closed; then the scheduler and the workers start and ``/readyz`` says ready. Any step
+that cannot succeed stops startup with one line.
+
+SIGTERM (or Ctrl-C) stops taking deliveries, lets the delivery, publication or GitHub call in
+hand finish, processes the deliveries already stored, and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.settings import Settings, SettingsError
+from bot.web import WebState, make_app
+from governance import inbox
+from governance.clock import utcnow
+from governance.store import Store
+
+log = logging.getLogger("govbot")
+
+STOP_GRACE = 20.0
+"""Seconds the work in hand may take to finish after SIGTERM."""
+RECONCILE_TIMEOUT = 60.0
+
+
+class StartupError(RuntimeError):
+    """Startup cannot go on; the message is the one line to show."""
+
+
+class DeliveryProcessor:
+    """Processes stored deliveries in order, in a thread, as they arrive."""
+
+    def __init__(
+        self,
+        store: Store,
+        watch: Any,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        after: Callable[[], None] = lambda: None,
+        idle: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.store = store
+        self.watch = watch
+        self.clock = clock
+        self.after = after
+        self.idle = idle
+        self.processed = 0
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def notify(self) -> None:
+        """A delivery was stored."""
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Process every due delivery now; returns how many were processed."""
+        from bot.github.processor import process
+
+        done = 0
+        async with self._lock:
+            while ids := await asyncio.to_thread(inbox.pending, self.store, self.clock()):
+                for delivery_id in ids:
+                    try:
+                        await asyncio.to_thread(process, self.store, delivery_id, self.watch)
+                    except Exception as error:  # a bug or a database error: retry later
+                        log.exception("processing delivery %s failed", delivery_id)
+                        await asyncio.to_thread(
+                            inbox.failed,
+                            self.store,
+                            delivery_id,
+                            self.clock(),
+                            f"{type(error).__name__}: {error}",
+                        )
+                        return done
+                    done += 1
+                    self.processed += 1
+                self.after()
+        return done
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process until ``stop`` is set, then once more for what was stored meanwhile."""
+        from governance.publish.outbox import _first
+
+        while not stop.is_set():
+            self._wake.clear()
+            await self.drain()
+            retry = await asyncio.to_thread(inbox.next_retry_at, self.store)
+            wait = self.idle
+            if retry is not None:
+                wait = min(wait, max(timedelta(0), retry - self.clock()))
+            await _first(stop, self._wake, wait.total_seconds())
+        await self.drain()
+
+
+class Service:
+    """The running govbot; ``start`` and ``stop`` are what ``govbot run`` calls around a wait."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store: Store | None = None
+        self.state: WebState | None = None
+        self.runner: web.AppRunner | None = None
+        self.port: int | None = None
+        self.processor: DeliveryProcessor | None = None
+        self.scheduler: Any = None
+        self.docs_worker: Any = None
+        self.github_worker: Any = None
+        self.github: Any = None
+        self.watch: Any = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def url(self) -> str:
+        """Where the web server listens."""
+        return f"http://{self.settings.http_host}:{self.port}"
+
+    # --- startup ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start everything, in the order the module docstring gives."""
+        settings = self.settings
+        try:
+            settings.check_for_service()
+        except SettingsError as error:
+            raise StartupError(str(error)) from None
+        log.info("settings: %s", settings.summary())
+        self.store = await asyncio.to_thread(self._open_store)
+        await asyncio.to_thread(self._sync_charters)
+        if settings.github_enabled:
+            await asyncio.to_thread(self._connect_github)
+        else:
+            log.info(
+                "no GitHub settings: running on the embedded default (record %s, local docs "
+                "repository %s); set GOVBOT_GITHUB_TOKEN or a GitHub App to use GitHub",
+                settings.database_url,
+                settings.docs_dir,
+            )
+        publisher = await asyncio.to_thread(self._docs_publisher)
+        secret = settings.github_webhook_secret
+        self.state = WebState(
+            self.store,
+            None if secret is None else secret.get_secret_value().encode(),
+            self.watch,
+            clock=self.clock,
+        )
+        self.state.checks.append(self._readiness)
+        await self._listen()
+        self.processor = DeliveryProcessor(
+            self.store, self.watch, clock=self.clock, after=self._changed
+        )
+        self.state.received = self.processor.notify
+        if self.github is not None:
+            await self._reconcile()
+        await self.processor.drain()
+        await self.tick()
+        await self._start_workers(publisher)
+        self.state.ready = True
+        log.info("govbot is ready on %s", self.url)
+
+    def _open_store(self) -> Store:
+        try:
+            return Store.open(self.settings.database_url)
+        except Exception as error:
+            raise StartupError(
+                f"GOVBOT_DATABASE_URL: cannot open the record at {self.settings.database_url}: "
+                f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+            ) from None
+
+    def _sync_charters(self) -> None:
+        from bot import wiring
+        from governance.charters import CharterError
+
+        directory = Path(self.settings.charters)
+        if not (directory / "foundation.yaml").is_file():
+            raise StartupError(
+                f"GOVBOT_CHARTERS: {directory} holds no foundation.yaml; point it at the "
+                "foundation's charters directory"
+            )
+        assert self.store is not None
+        try:
+            wiring.sync_charters(self.store, directory, self.clock())
+        except CharterError as error:
+            raise StartupError(
+                f"GOVBOT_CHARTERS: the charters in {directory} do not validate "
+                f"({len(error.problems)} problem(s); `govbot check` lists them): "
+                f"{error.problems[0]}"
+            ) from None
+
+    def _connect_github(self) -> None:
+        """Sign in and learn govbot's own login (its own actions come back as webhooks)."""
+        from github import GithubException
+
+        from bot.github.auth import app_login
+        from bot.github.processor import Watch
+
+        settings = self.settings
+        try:
+            client = settings.github_client()
+        except SettingsError as error:
+            raise StartupError(str(error)) from None
+        assert client is not None and settings.github_repo is not None
+        try:
+            if settings.github_token is not None:
+                own = client.get_user().login
+            else:
+                assert settings.github_private_key is not None
+                assert settings.github_app_id is not None
+                own = app_login(
+                    base_url=settings.github_api_url,
+                    app_id=settings.github_app_id,
+                    private_key=settings.github_private_key.get_secret_value(),
+                )
+            client.get_repo(settings.github_repo).full_name  # noqa: B018  (checks access)
+        except GithubException as error:
+            raise StartupError(
+                f"GitHub refused govbot's credentials or repository ({error.status}: "
+                f"{_github_message(error)}); check GOVBOT_GITHUB_TOKEN (or the App settings) "
+                f"and that it can read and write issues of {settings.github_repo}"
+            ) from None
+        except OSError as error:
+            raise StartupError(
+                f"GitHub did not answer at {settings.github_api_url} ({type(error).__name__}); "
+                "check GOVBOT_GITHUB_API_URL and the network"
+            ) from None
+        self.github = client
+        self.watch = Watch(settings.github_repo, frozenset({own.lower()}))
+        log.info("signed in to GitHub as %s; watching %s", own, settings.github_repo)
+
+    def _docs_publisher(self) -> Any:
+        from bot import wiring
+
+        assert self.store is not None
+        try:
+            return wiring.docs_publisher(self.store, Path(self.settings.docs_dir), self.github)
+        except wiring.WiringError as error:
+            raise StartupError(str(error)) from None
+
+    async def _listen(self) -> None:
+        assert self.state is not None
+        self.runner = web.AppRunner(make_app(self.state), access_log=None, shutdown_timeout=5.0)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.settings.http_host, self.settings.http_port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self.runner.cleanup()
+            raise StartupError(
+                f"GOVBOT_HTTP_PORT: cannot listen on {self.settings.http_host}:"
+                f"{self.settings.http_port} ({error.strerror or error})"
+            ) from None
+        self.port = int(self.runner.addresses[0][1])
+        log.info("listening on %s (webhooks at %s/webhooks/github)", self.url, self.url)
+
+    async def _reconcile(self) -> None:
+        from bot.github.reconcile import reconcile
+
+        assert self.store is not None
+        window = timedelta(days=self.settings.reconcile_window_days)
+        try:
+            await asyncio.wait_for(
+                asyncio.to_thread(
+                    reconcile, self.store, self.github, self.watch, self.clock(), window
+                ),
+                RECONCILE_TIMEOUT,
+            )
+        except Exception as error:  # GitHub down: go on, the next start catches up again
+            log.warning(
+                "could not catch up with GitHub (%s: %s); deliveries missed while govbot was "
+                "down will be read back at the next start",
+                type(error).__name__,
+                error,
+            )
+
+    async def _start_workers(self, publisher: Any) -> None:
+        from bot.scheduler import Scheduler
+        from governance.publish import OutboxWorker
+
+        assert self.store is not None and self.processor is not None
+        self.docs_worker = OutboxWorker(
+            self.store,
+            publisher,
+            debounce=timedelta(seconds=self.settings.docs_debounce),
+            max_delay=timedelta(seconds=self.settings.docs_max_delay),
+            clock=self.clock,
+        )
+        self._spawn(self.docs_worker.run(self._stop), "docs")
+        if self.github is not None:
+            from bot.github.effects import GitHubEffects, GitHubWorker
+
+            assert self.settings.github_repo is not None
+            effects = GitHubEffects(self.github, self.settings.github_repo)
+            self.github_worker = GitHubWorker(self.store, effects, clock=self.clock)
+            self._spawn(self.github_worker.run(self._stop), "github")
+        self._spawn(self.processor.run(self._stop), "deliveries")
+        self.scheduler = Scheduler(self.store, self.tick, clock=self.clock)
+        await self.scheduler.start()
+
+    def _spawn(self, work: Any, name: str) -> None:
+        self._tasks.append(asyncio.create_task(work, name=name))
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        """The record changed in this process: publish, tell GitHub, reschedule."""
+        for worker in (self.docs_worker, self.github_worker):
+            if worker is not None:
+                worker.notify()
+        if self.scheduler is not None:
+            asyncio.get_running_loop().create_task(self.scheduler.refresh())
+
+    async def tick(self) -> list[str]:
+        """Close what is due: deliveries received before now are processed first."""
+        from bot import wiring
+
+        assert self.store is not None
+        if self.processor is not None:
+            await self.processor.drain()
+        closed = await asyncio.to_thread(wiring.catch_up, self.store, self.clock())
+        if closed:
+            log.info("closed: %s", "; ".join(closed))
+            self._changed()
+        return closed
+
+    async def _readiness(self) -> dict[str, Any]:
+        assert self.store is not None
+        counts = await asyncio.to_thread(inbox.counts, self.store)
+        return {"deliveries": counts}
+
+    # --- stopping --------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Stop taking work, finish the work in hand, close the record."""
+        if self.state is not None:
+            self.state.ready = False
+        if self.runner is not None:
+            await self.runner.cleanup()  # waits for requests being answered
+            self.runner = None
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self._stop.set()
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE)
+            for task in pending:
+                log.warning("stopping %s without waiting longer", task.get_name())
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("%s ended with an error", task.get_name(), exc_info=task.exception())
+        self._tasks = []
+        if self.store is not None:
+            self.store.close()
+        log.info("govbot stopped")
+
+
+def _github_message(error: Any) -> str:
+    from bot.github.publisher import error_message
+
+    return error_message(error) or "no message"
+
+
+def serve(settings: Settings) -> int:
+    """Run until SIGTERM or SIGINT; returns the exit code."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for chatty in ("alembic", "apscheduler"):  # their INFO lines say nothing an operator needs
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    return asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> int:
+    service = Service(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await service.start()
+    except BaseException:
+        await service.stop()
+        raise
+    await stop.wait()
+    log.info("stopping: finishing the work in hand")
+    await service.stop()
+    return 0

@@ -1,0 +1,164 @@
+"""Catch up with GitHub at startup: GitHub does not redeliver what failed while govbot was down.
+
+For every open issue labelled as an RFC in the watched repository, and every issue of an RFC still
+being decided, govbot reads the label events and the comments made since it last caught up, and
+stores each as the delivery GitHub would have sent. Keys make this safe to repeat: a comment read
+back has the key of the webhook that may also have brought it, and a label event has its own
+id. A label is acted on only when it is still on the issue.
+
+The first catch-up reads back ``window`` (7 days by default); later ones start where the
+previous one began, less a margin for clocks that differ.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from github import Github
+from github.Issue import Issue
+from sqlmodel import col, func, select
+
+from bot.github.commands import parse
+from bot.github.processor import SOURCE, Watch, ignored_because, labels_of
+from governance import inbox
+from governance.clock import as_utc, iso
+from governance.model import Checkpoint, Rfc, RfcStatus, Vote
+from governance.store import Store
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "github:reconciled"
+MARGIN = timedelta(minutes=5)
+LIVE = (RfcStatus.DISCUSSION, RfcStatus.VOTING, RfcStatus.PAUSED)
+
+
+@dataclass
+class Reconciled:
+    """What a catch-up read and stored."""
+
+    since: datetime
+    issues: int = 0
+    comments: int = 0
+    labels: int = 0
+    stored: list[str] = field(default_factory=list)
+
+
+def since_when(store: Store, now: datetime, window: timedelta) -> datetime:
+    """Where this catch-up starts: the last one's start less a margin, or ``window`` ago."""
+    with store.read() as uow:
+        point = uow.session.get(Checkpoint, CHECKPOINT)
+    if point is None:
+        return now - window
+    return max(as_utc(point.at) - MARGIN, now - timedelta(days=90))
+
+
+def reconcile(
+    store: Store, client: Github, watch: Watch, now: datetime, window: timedelta
+) -> Reconciled:
+    """Store the deliveries that GitHub's history shows and govbot never received."""
+    since = since_when(store, now, window)
+    report = Reconciled(since)
+    with store.read() as uow:
+        names = labels_of(uow)
+        numbers = set(
+            uow.session.exec(
+                select(Rfc.github_issue).where(
+                    col(Rfc.github_repo) == watch.repo,
+                    col(Rfc.status).in_(list(LIVE)),
+                    col(Rfc.github_issue).is_not(None),
+                )
+            ).all()
+        )
+        # A label added before the RFC's latest vote opened was that vote's (or older): done.
+        last_opened: dict[int, datetime] = {
+            number: as_utc(opened)
+            for number, opened in uow.session.exec(
+                select(Rfc.github_issue, func.max(Vote.opened_at))
+                .join(Vote, col(Vote.rfc_id) == col(Rfc.id))
+                .where(col(Rfc.github_repo) == watch.repo)
+                .group_by(col(Rfc.github_issue))
+            ).all()
+            if number is not None and opened is not None
+        }
+    repo = client.get_repo(watch.repo)
+    issues: dict[int, Issue] = {
+        i.number: i for i in repo.get_issues(state="open", labels=[names.rfc])
+    }
+    for number in sorted(n for n in numbers if n is not None and n not in issues):
+        issues[number] = repo.get_issue(number)
+    interesting = {names.vote_open.lower(), names.rfc.lower()}
+    for number, issue in sorted(issues.items()):
+        if issue.pull_request is not None:
+            continue
+        report.issues += 1
+        labels_now = [label.raw_data for label in issue.labels]
+        current = {str(label["name"]).lower() for label in labels_now}
+        issue_json = {**issue.raw_data, "labels": labels_now}
+        for event in issue.get_events():
+            if event.event != "labeled" or event.label is None or event.created_at is None:
+                continue
+            name = event.label.name
+            relevant = name.lower() in interesting or name.lower().startswith(
+                names.group_prefix.lower()
+            )
+            at = as_utc(event.created_at)
+            if not relevant or name.lower() not in current or at < since:
+                continue
+            if name.lower() == names.vote_open.lower() and at <= last_opened.get(number, since):
+                continue
+            payload = {
+                "action": "labeled",
+                "issue": issue_json,
+                "label": event.label.raw_data,
+                "repository": {"full_name": watch.repo},
+                "sender": event.actor.raw_data if event.actor is not None else {"login": "ghost"},
+            }
+            key = f"github:issue-event:{event.id}"
+            report.labels += _store(store, watch, "issues", key, payload, now, report)
+        for comment in issue.get_comments(since=since):
+            if parse(comment.body) is None:
+                continue
+            payload = {
+                "action": "created",
+                "issue": issue_json,
+                "comment": comment.raw_data,
+                "repository": {"full_name": watch.repo},
+                "sender": comment.user.raw_data,
+            }
+            key = f"github:comment:{comment.id}"
+            report.comments += _store(store, watch, "issue_comment", key, payload, now, report)
+    with store.write() as uow:
+        point = uow.session.get(Checkpoint, CHECKPOINT) or Checkpoint(name=CHECKPOINT)
+        point.at = now
+        uow.session.add(point)
+        uow.commit()
+    log.info(
+        "caught up with GitHub since %s: %d issues, %d label events and %d comments read, "
+        "%d new deliveries",
+        iso(since),
+        report.issues,
+        report.labels,
+        report.comments,
+        len(report.stored),
+    )
+    return report
+
+
+def _store(
+    store: Store,
+    watch: Watch,
+    event: str,
+    key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    report: Reconciled,
+) -> int:
+    """Store one delivery found in the history unless it was received already; 1 if read."""
+    if ignored_because(event, payload, watch) is not None:
+        return 1
+    if inbox.receive(store, SOURCE, key, event, payload, now).new:
+        report.stored.append(key)
+    return 1
