@@ -305,7 +305,7 @@ class GitHubEffects:
 
     def _repo(self, name: str) -> Repository:
         if name not in self._repos:
-            self._repos[name] = self.client.get_repo(name, lazy=True)
+            self._repos[name] = self.client.get_repo(name)
         return self._repos[name]
 
     def perform(
@@ -360,23 +360,23 @@ class GitHubEffects:
         return any(needle in (c.body or "") for c in issue.get_comments())
 
     def _labels(self, repo: Repository, issue: Issue, op: dict[str, Any], where: str) -> Done:
+        """Add and remove labels in one replacement of the issue's labels.
+
+        Replacing the list (PUT) instead of deleting one label at a time keeps label names with
+        a slash, like ``vote/open``, out of URL paths, where GitHub would read them as segments.
+        """
         writes = 0
-        current = {label.name.lower() for label in issue.get_labels()}
-        add = [name for name in op.get("add", []) if name.lower() not in current]
-        remove = [name for name in op.get("remove", []) if name.lower() in current]
+        current = [label.name for label in issue.get_labels()]
+        lowered = {name.lower() for name in current}
+        add = [name for name in op.get("add", []) if name.lower() not in lowered]
+        drop = {name.lower() for name in op.get("remove", [])} & lowered
+        if not add and not drop:
+            return Done(f"labels on {where} already right", 0)
         for name in add:
             writes += self._ensure_label(repo, name, op)
-        if add:
-            issue.add_to_labels(*add)
-            writes += 1
-        for name in remove:
-            try:
-                issue.remove_from_labels(name)
-            except GithubException as error:
-                if error.status != 404:  # already gone: what we wanted
-                    raise
-            writes += 1
-        return Done(f"labels on {where}: +{add} -{remove}", writes)
+        final = [name for name in current if name.lower() not in drop] + add
+        issue.set_labels(*final)
+        return Done(f"labels on {where}: +{add} -{sorted(drop)}", writes + 1)
 
     def _ensure_label(self, repo: Repository, name: str, op: dict[str, Any]) -> int:
         """Create a label govbot uses, with its colour and description, if the repo lacks it."""
@@ -384,7 +384,7 @@ class GitHubEffects:
         if known in self._labels_known:
             return 0
         try:
-            repo.get_label(name)
+            repo.get_label(name).color  # noqa: B018  (the label is fetched when read)
         except GithubException as error:
             if error.status != 404:
                 raise

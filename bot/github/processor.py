@@ -467,8 +467,9 @@ def _plan_ballot(
             "comments; vote in Discord or with the console. Consider deleting your comment."
         )
         return Outcome("refused: secret vote", [_comment(payload, watch, text)])
-    written = parse_instant(str(payload["comment"]["created_at"]))
-    if vote is not None and vote.state in rfcs.LIVE and written < as_utc(vote.opened_at):
+    written = parse_instant(str(payload["comment"]["created_at"]))  # GitHub: whole seconds
+    opened = None if vote is None else as_utc(vote.opened_at).replace(microsecond=0)
+    if vote is not None and vote.state in rfcs.LIVE and opened is not None and written < opened:
         text = (
             f"{_mention(login)}, your comment was written before the vote on {label} opened "
             f"({iso(vote.opened_at)}), so it was not counted; comment again to vote."
