@@ -68,15 +68,12 @@ def foundation_charters(directory: Path, *, group_policies: str = "") -> Path:
     )
     foundation = path / "foundation.yaml"
     foundation.write_text(
-        foundation.read_text()
-        + f"docs: {{repo: {DOCS_REPO}}}\ngithub: {{close_accepted: true}}\n"
+        foundation.read_text() + f"docs: {{repo: {DOCS_REPO}}}\ngithub: {{close_accepted: true}}\n"
     )
     return path
 
 
-def settings_for(
-    tmp: Path, fake: FakeGitHub | None, charters: Path, **extra: str
-) -> Settings:
+def settings_for(tmp: Path, fake: FakeGitHub | None, charters: Path, **extra: str) -> Settings:
     """Settings as an operator would write them, pointing at the fake GitHub."""
     values = {
         "GOVBOT_DATABASE_URL": str(tmp / "govbot.db"),
@@ -150,14 +147,18 @@ class Running:
     # HTTP -------------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any] | str]:
         """One HTTP request to the service; returns the status and the decoded answer."""
         request = urllib.request.Request(
             self.url + path, data=body, headers=headers or {}, method=method
         )
         try:
-            with urllib.request.urlopen(request, timeout=15) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=15) as answer:
                 status, raw, kind = answer.status, answer.read(), answer.headers.get_content_type()
         except urllib.error.HTTPError as error:
             status, raw, kind = error.code, error.read(), error.headers.get_content_type()
@@ -215,7 +216,9 @@ class Running:
             )
             items = [
                 f"{i.key}: {i.last_error or 'not yet'}"
-                for i in uow.session.exec(select(OutboxItem).where(col(OutboxItem.done_at).is_(None)))
+                for i in uow.session.exec(
+                    select(OutboxItem).where(col(OutboxItem.done_at).is_(None))
+                )
                 if i.kind == "github" or (docs and i.key == DOCS_KEY)
             ]
             head = uow.head()[0]
@@ -245,8 +248,14 @@ class GitHubSide:
         number = self.fake.open_issue(REPO, title, body, by=by, labels=labels)
         if deliver:
             payload = webhooks.issue_payload(
-                "opened", repo=REPO, number=number, title=title, body=body, sender=by,
-                labels=labels, author=by,
+                "opened",
+                repo=REPO,
+                number=number,
+                title=title,
+                body=body,
+                sender=by,
+                labels=labels,
+                author=by,
             )
             self.running().post("issues", payload)
         return number
@@ -257,8 +266,14 @@ class GitHubSide:
             return 0, None
         view = self.fake.issue(REPO, number)
         payload = webhooks.issue_payload(
-            "labeled", repo=REPO, number=number, title=view.title, body=view.body or "",
-            sender=by, labels=[lab for lab in view.labels if lab != label], label=label,
+            "labeled",
+            repo=REPO,
+            number=number,
+            title=view.title,
+            body=view.body or "",
+            sender=by,
+            labels=[lab for lab in view.labels if lab != label],
+            label=label,
             author=view.author,
         )
         return self.running().post("issues", payload)
@@ -273,11 +288,19 @@ class GitHubSide:
         status, answer = self.running().post("issue_comment", payload, delivery=delivery)
         return status, answer, payload
 
-    def comment_payload(self, number: int, comment_id: int, body: str, *, by: str) -> dict[str, Any]:
+    def comment_payload(
+        self, number: int, comment_id: int, body: str, *, by: str
+    ) -> dict[str, Any]:
         view = self.fake.issue(REPO, number)
         payload = webhooks.comment_payload(
-            "created", repo=REPO, number=number, body=body, sender=by, comment_id=comment_id,
-            issue_labels=view.labels, issue_title=view.title,
+            "created",
+            repo=REPO,
+            number=number,
+            body=body,
+            sender=by,
+            comment_id=comment_id,
+            issue_labels=view.labels,
+            issue_title=view.title,
         )
         written = self.fake.repo(REPO).comments[comment_id].created_at
         stamp = iso(datetime.fromtimestamp(written, UTC))
@@ -286,4 +309,3 @@ class GitHubSide:
 
     def bot_comments(self, number: int) -> list[str]:
         return [body for login, body in self.fake.issue(REPO, number).comments if login == BOT]
-
