@@ -154,14 +154,20 @@ def process(store: Store, delivery_id: int, watch: Watch) -> str:
 
 
 def _moment(uow: UnitOfWork, event: str, payload: dict[str, Any], received: datetime) -> datetime:
-    """When the person acted: a comment's own time (never after it reached us), else arrival.
+    """When the person acted, never after the delivery reached us.
 
-    The record never goes backwards, so a moment before its newest entry becomes that entry's.
+    That is a comment's creation, or an issue's last update (adding a label updates it). The
+    record never goes backwards, so a moment before its newest entry becomes that entry's.
     """
     moment = as_utc(received)
-    if event == "issue_comment":
+    stamp = (
+        payload["comment"].get("created_at")
+        if event == "issue_comment"
+        else payload["issue"].get("updated_at")  # GitHub moves it when a label is added
+    )
+    if isinstance(stamp, str):
         with contextlib.suppress(ValueError):
-            moment = min(moment, parse_instant(str(payload["comment"]["created_at"])))
+            moment = min(moment, parse_instant(stamp))
     _, last, _ = uow.head()
     return moment if last is None else max(moment, as_utc(last))
 

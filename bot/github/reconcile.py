@@ -111,7 +111,7 @@ def reconcile(
                 continue
             payload = {
                 "action": "labeled",
-                "issue": issue_json,
+                "issue": {**issue_json, "updated_at": iso(at)},
                 "label": event.label.raw_data,
                 "repository": {"full_name": watch.repo},
                 "sender": event.actor.raw_data if event.actor is not None else {"login": "ghost"},

@@ -257,6 +257,7 @@ class GitHubSide:
                 labels=labels,
                 author=by,
             )
+            self._stamp(payload)
             self.running().post("issues", payload)
         return number
 
@@ -276,7 +277,13 @@ class GitHubSide:
             label=label,
             author=view.author,
         )
+        self._stamp(payload)
         return self.running().post("issues", payload)
+
+    def _stamp(self, payload: dict[str, Any]) -> None:
+        """The issue was updated now, by the fake's clock (as GitHub says when labelling)."""
+        now = iso(datetime.fromtimestamp(self.fake.now(), UTC))
+        payload["issue"]["updated_at"] = now
 
     def comment(
         self, number: int, body: str, *, by: str, deliver: bool = True, delivery: str | None = None
