@@ -19,6 +19,7 @@ from typing import Any
 
 from github import Github
 from github.Issue import Issue
+from github.NamedUser import NamedUser
 from sqlmodel import col, func, select
 
 from bot.github.commands import parse
@@ -50,9 +51,10 @@ def since_when(store: Store, now: datetime, window: timedelta) -> datetime:
     """Where this catch-up starts: the last one's start less a margin, or ``window`` ago."""
     with store.read() as uow:
         point = uow.session.get(Checkpoint, CHECKPOINT)
-    if point is None:
+        last = None if point is None else as_utc(point.at)
+    if last is None:
         return now - window
-    return max(as_utc(point.at) - MARGIN, now - timedelta(days=90))
+    return max(last - MARGIN, now - timedelta(days=90))
 
 
 def reconcile(
@@ -112,9 +114,9 @@ def reconcile(
             payload = {
                 "action": "labeled",
                 "issue": {**issue_json, "updated_at": iso(at)},
-                "label": event.label.raw_data,
+                "label": {"name": name},
                 "repository": {"full_name": watch.repo},
-                "sender": event.actor.raw_data if event.actor is not None else {"login": "ghost"},
+                "sender": _user(event.actor),
             }
             key = f"github:issue-event:{event.id}"
             report.labels += _store(store, watch, "issues", key, payload, now, report)
@@ -126,7 +128,7 @@ def reconcile(
                 "issue": issue_json,
                 "comment": comment.raw_data,
                 "repository": {"full_name": watch.repo},
-                "sender": comment.user.raw_data,
+                "sender": _user(comment.user),
             }
             key = f"github:comment:{comment.id}"
             report.comments += _store(store, watch, "issue_comment", key, payload, now, report)
@@ -145,6 +147,13 @@ def reconcile(
         len(report.stored),
     )
     return report
+
+
+def _user(user: NamedUser | None) -> dict[str, Any]:
+    """A webhook's ``sender`` for a user read back from the API (no extra request)."""
+    if user is None:
+        return {"login": "ghost", "type": "User"}
+    return {"login": user.login, "type": user.type}
 
 
 def _store(
