@@ -20,6 +20,7 @@ from typing import Any
 from github import Github
 from github.Issue import Issue
 from github.NamedUser import NamedUser
+from github.Organization import Organization
 from sqlmodel import col, func, select
 
 from bot.github.commands import parse
@@ -149,7 +150,7 @@ def reconcile(
     return report
 
 
-def _user(user: NamedUser | None) -> dict[str, Any]:
+def _user(user: NamedUser | Organization | None) -> dict[str, Any]:
     """A webhook's ``sender`` for a user read back from the API (no extra request)."""
     if user is None:
         return {"login": "ghost", "type": "User"}
