@@ -357,15 +357,23 @@ def cmd_publish(c: Console) -> Answer:
 
 
 def cmd_outbox(c: Console) -> Answer:
-    """What is waiting to leave, with attempts, the next attempt and the last error."""
+    """What is waiting to leave or to be processed, with attempts, next attempt and last error."""
+    from governance import inbox
     from governance.publish import outbox_view
 
-    items = outbox_view(c.store())
-    if not items:
-        return Answer("Nothing is waiting: the docs are published up to the last change.", items)
+    store = c.store()
+    items = outbox_view(store)
+    stuck = inbox.unfinished(store)
+    if not items and not stuck:
+        return Answer(
+            "Nothing is waiting: the docs are published up to the last change and every "
+            "GitHub delivery is processed.",
+            {"outbox": items, "deliveries": stuck},
+        )
     lines = []
     for item in items:
-        line = f"{item['key']}: waiting since {item['since']}"
+        what = item["key"] if item["operation"] is None else f"{item['key']} ({item['operation']})"
+        line = f"{what}: waiting since {item['since']}"
         if item["ledger_entries_waiting"] is not None:
             line += f", {item['ledger_entries_waiting']} ledger entries not yet published"
         if item["attempts"]:
@@ -373,10 +381,19 @@ def cmd_outbox(c: Console) -> Answer:
                 f"; {item['attempts']} failed attempt(s), next at {item['next_attempt_at']}, "
                 f"last error: {item['last_error']}"
             )
-        else:
+        elif item["kind"] == "publish":
             line += "; not attempted yet (run `govbot publish`, or the service publishes it)"
+        else:
+            line += "; not attempted yet (`govbot run` performs it)"
         lines.append(line)
-    return Answer("\n".join(lines), items)
+    for delivery in stuck:
+        line = f"delivery {delivery['key']} ({delivery['event']}): {delivery['state']}"
+        if delivery["attempts"]:
+            line += (
+                f" after {delivery['attempts']} attempt(s), last error: {delivery['last_error']}"
+            )
+        lines.append(line)
+    return Answer("\n".join(lines), {"outbox": items, "deliveries": stuck})
 
 
 def cmd_demo(c: Console) -> Answer:

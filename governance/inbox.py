@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
+from governance.clock import iso
 from governance.model import Checkpoint, Delivery, DeliveryState
 from governance.store import Store
 
@@ -116,3 +117,23 @@ def last_received(store: Store, source: str) -> datetime | None:
         return uow.session.exec(
             select(func.max(Delivery.received_at)).where(Delivery.source == source)
         ).one()
+
+
+def unfinished(store: Store) -> list[dict[str, Any]]:
+    """Deliveries still pending or given up as failed, oldest first, for the console."""
+    with store.read() as uow:
+        rows = uow.session.exec(
+            select(Delivery).where(Delivery.state != DeliveryState.DONE).order_by(col(Delivery.id))
+        ).all()
+        return [
+            {
+                "key": row.key,
+                "event": row.event,
+                "state": row.state,
+                "received_at": iso(row.received_at),
+                "attempts": row.attempts,
+                "next_attempt_at": iso(row.next_attempt_at),
+                "last_error": row.last_error,
+            }
+            for row in rows
+        ]

@@ -262,7 +262,8 @@ def outbox_view(store: Store) -> list[dict[str, Any]]:
             {
                 "kind": item.kind,
                 "key": item.key,
-                "since": item.payload.get("since"),
+                "since": item.payload.get("since") or iso(item.created_at),
+                "operation": item.payload.get("op"),
                 "attempts": item.attempts,
                 "next_attempt_at": iso(item.next_attempt_at),
                 "last_error": item.last_error,
