@@ -165,3 +165,24 @@ def test_an_exact_job_closes_the_vote_at_its_deadline(tmp_path: Path, fake: Fake
 
 async def _jobs(running: Running) -> dict[str, object]:
     return dict(running.service.scheduler.next_runs())
+
+
+def test_a_secret_vote_refuses_public_ballots(tmp_path: Path, fake: FakeGitHub) -> None:
+    """A comment is public: a secret ballot cast in one would be no secret."""
+    from tests.support.service import GitHubSide
+
+    charters = foundation_charters(
+        tmp_path / "charters", group_policies="default: {secret: true}\n"
+    )
+    with Running(settings_for(tmp_path, fake, charters), Clock(fake)) as running:
+        side = GitHubSide(fake, lambda: running)
+        number = side.open_issue("Quiet", "Hush.", by="ada-gh", labels=["rfc", "wg/datasets"])
+        side.label(number, "vote/open", by="ada-gh")
+        side.comment(number, "/vote no", by="bo-gh")
+        running.settle()
+        said = side.bot_comments(number)
+        assert "This vote is **secret**: vote in Discord or with the console" in said[-2]
+        assert said[-1].startswith("@bo-gh, the vote on RFC-0001 is secret")
+        with running.store.read() as uow:
+            vote = rfcs.vote_status(uow, "RFC-0001", running.clock())
+        assert (vote.yes, vote.no, vote.abstain, vote.non_binding) == (0, 0, 0, 0)
