@@ -137,6 +137,11 @@ def test_a_person_or_charter_change_scopes_everything() -> None:
     assert scope_of([], ["core"]) == Scope(indexes=False)
 
 
+def test_asking_for_a_link_code_renders_only_the_ledger_page() -> None:
+    assert scope_of([("zed", "person.link-started")], ["core"]) == Scope(indexes=False)
+    assert scope_of([("zed", "person.linked")], ["core"]) is None  # a login shows on pages
+
+
 def test_the_vote_record_is_complete(pages: dict[str, str]) -> None:
     rejected = pages["rfcs/0002-switch-captions-to-a-closed-format.md"]
     assert "### Vote 1: Rejected" in rejected
