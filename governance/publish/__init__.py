@@ -7,7 +7,14 @@ and hands only the changed and deleted paths to the publisher, which makes ONE c
 
 from governance.publish.custom import custom_sections, keep_custom
 from governance.publish.local import LocalGitPublisher
-from governance.publish.outbox import Drained, OutboxWorker, backoff, docs_due_at, drain
+from governance.publish.outbox import (
+    Drained,
+    OutboxWorker,
+    Watched,
+    backoff,
+    docs_due_at,
+    drain,
+)
 from governance.publish.port import Publisher, PublishError, RefMoved, RemoteTree, blob_sha
 from governance.publish.publication import (
     Publication,
@@ -24,6 +31,7 @@ __all__ = [
     "Publisher",
     "RefMoved",
     "RemoteTree",
+    "Watched",
     "backoff",
     "blob_sha",
     "custom_sections",

@@ -49,18 +49,57 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_CAP, BACKOFF_BASE * factor)
 
 
+@dataclass
+class Watched:
+    """When a running worker saw the record change, by its own clock.
+
+    Ledger entries carry the time people acted, which can be long before the change was recorded
+    (a GitHub comment read back at startup, a backlog of deliveries). Measured from those times,
+    the debounce would already be over and every change would be published on its own; a
+    running worker measures the quiet from when it saw the ledger head move instead.
+    """
+
+    seq: int | None = None
+    last_change: datetime | None = None
+    first_change: datetime | None = None
+
+    def observe(self, seq: int, dirty: bool, now: datetime) -> None:
+        """Note the head as seen ``now``; a clean record starts the next wait afresh."""
+        if seq != self.seq:
+            self.seq = seq
+            self.last_change = now
+            if self.first_change is None:
+                self.first_change = now
+        if not dirty:
+            self.first_change = None
+
+
 def docs_due_at(
-    store: Store, *, debounce: timedelta = DEBOUNCE, max_delay: timedelta = MAX_DELAY
+    store: Store,
+    *,
+    debounce: timedelta = DEBOUNCE,
+    max_delay: timedelta = MAX_DELAY,
+    watched: Watched | None = None,
+    now: datetime | None = None,
 ) -> datetime | None:
-    """When the pending docs publication is due, or None when the docs are clean."""
+    """When the pending docs publication is due, or None when the docs are clean.
+
+    With ``watched`` (and ``now``), the quiet and the longest wait count from when the worker saw
+    the changes; without, from the times recorded in the ledger (the console, tests).
+    """
     with store.read() as uow:
         item = uow.session.exec(select(OutboxItem).where(OutboxItem.key == DOCS_KEY)).first()
-        if item is None or item.done_at is not None:
+        seq, last_change, _ = uow.head()
+        dirty = item is not None and item.done_at is None
+        if watched is not None and now is not None:
+            watched.observe(seq, dirty, now)
+        if item is None or not dirty:
             return None
-        _, last_change, _ = uow.head()
         since_text = item.payload.get("since")
         created_at, next_attempt_at = item.created_at, item.next_attempt_at
     since = parse_instant(str(since_text)) if since_text else None
+    if watched is not None and watched.last_change is not None:
+        last_change, since = watched.last_change, watched.first_change
     quiet = as_utc(last_change) + debounce if last_change else None
     candidates = [m for m in (quiet, since + max_delay if since else None) if m is not None]
     due = min(candidates) if candidates else as_utc(created_at)
@@ -76,9 +115,10 @@ def drain(
     *,
     debounce: timedelta = DEBOUNCE,
     max_delay: timedelta = MAX_DELAY,
+    watched: Watched | None = None,
 ) -> Drained:
     """Publish if the docs are dirty and due; on failure schedule the next attempt."""
-    due = docs_due_at(store, debounce=debounce, max_delay=max_delay)
+    due = docs_due_at(store, debounce=debounce, max_delay=max_delay, watched=watched, now=now)
     if due is None or due > now:
         return Drained(None, None, due)
     try:
@@ -88,7 +128,8 @@ def drain(
     except Exception as error:  # a publication must never take the service down; retry later
         log.exception("publishing the docs failed")
         return _failed(store, now, f"{type(error).__name__}: {error}", None, debounce, max_delay)
-    return Drained(publication, None, docs_due_at(store, debounce=debounce, max_delay=max_delay))
+    after = docs_due_at(store, debounce=debounce, max_delay=max_delay, watched=watched, now=now)
+    return Drained(publication, None, after)
 
 
 def _failed(
@@ -141,6 +182,7 @@ class OutboxWorker:
         self.idle = idle
         self.clock = clock
         self.passes: deque[Drained] = deque(maxlen=PASSES_KEPT)  # the latest, for health checks
+        self.watched = Watched()
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -158,6 +200,7 @@ class OutboxWorker:
                 self.clock(),
                 debounce=self.debounce,
                 max_delay=self.max_delay,
+                watched=self.watched,
             )
             self.passes.append(result)
             wait = self.idle

@@ -18,6 +18,7 @@ from governance.publish import (
     OutboxWorker,
     PublishError,
     RemoteTree,
+    Watched,
     backoff,
     docs_due_at,
     drain,
@@ -96,6 +97,38 @@ def test_the_drain_waits_for_the_record_to_be_quiet(
         "rfc.proposed RFC-0001 by bo",
     )
     assert due.next_at is None and outbox_view(store) == []
+
+
+def test_a_running_worker_counts_the_quiet_from_when_it_saw_the_change(
+    act: Actor, store: Store, tmp_path: Path
+) -> None:
+    """A change dated in the past (a GitHub comment read back late) still waits the debounce."""
+    publisher = LocalGitPublisher(tmp_path / "docs")
+    publish_now(store, publisher, T0)
+    watched = Watched()
+    seen = T0 + 2 * H
+    assert drain(store, publisher, seen, debounce=5 * S, watched=watched).next_at is None
+    propose(act, T0 + H)  # acted an hour before the worker sees it
+    early = drain(store, publisher, seen + S, debounce=5 * S, watched=watched)
+    assert early.publication is None and early.next_at == seen + 6 * S
+    propose(act, T0 + H + S, "U")  # another change, seen 3 s later: the quiet starts again
+    later = drain(store, publisher, seen + 4 * S, debounce=5 * S, watched=watched)
+    assert later.publication is None and later.next_at == seen + 9 * S
+    busy = drain(store, publisher, seen + 9 * S, debounce=5 * S, watched=watched)
+    assert busy.publication is not None and len(busy.publication.events) == 2
+    assert drain(store, publisher, seen + 10 * S, debounce=5 * S, watched=watched).next_at is None
+    assert docs_due_at(store, debounce=5 * S) is None
+    for step in range(4):  # busy for longer than max_delay: published 60 s after first seen
+        propose(act, T0 + H + (2 + step) * S, f"V{step}")
+        result = drain(
+            store,
+            publisher,
+            seen + (20 + 20 * step) * S,
+            watched=watched,
+            debounce=30 * S,
+            max_delay=60 * S,
+        )
+        assert (result.publication is not None) == (step == 3)
 
 
 def test_a_busy_record_is_published_after_the_longest_delay(
