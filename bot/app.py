@@ -32,6 +32,7 @@ from bot.web import WebState, make_app
 from governance import inbox
 from governance.clock import utcnow
 from governance.store import Store
+from governance.worker import Worker
 
 log = logging.getLogger("govbot")
 
@@ -44,7 +45,7 @@ class StartupError(RuntimeError):
     """Startup cannot go on; the message is the one line to show."""
 
 
-class DeliveryProcessor:
+class DeliveryProcessor(Worker):
     """Processes stored deliveries in order, in a thread, as they arrive."""
 
     def __init__(
@@ -56,18 +57,12 @@ class DeliveryProcessor:
         after: Callable[[], None] = lambda: None,
         idle: timedelta = timedelta(seconds=30),
     ) -> None:
+        super().__init__(idle=idle, clock=clock)
         self.store = store
         self.watch = watch
-        self.clock = clock
         self.after = after
-        self.idle = idle
         self.processed = 0
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-
-    def notify(self) -> None:
-        """A delivery was stored."""
-        self._wake.set()
 
     async def drain(self) -> int:
         """Process every due delivery now; returns how many were processed."""
@@ -94,18 +89,13 @@ class DeliveryProcessor:
                 self.after()
         return done
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Process until ``stop`` is set, then once more for what was stored meanwhile."""
-        from governance.publish.outbox import _first
+    async def step(self) -> datetime | None:
+        """Process what is due; a delivery that failed for a passing reason is due later."""
+        await self.drain()
+        return await asyncio.to_thread(inbox.next_retry_at, self.store)
 
-        while not stop.is_set():
-            self._wake.clear()
-            await self.drain()
-            retry = await asyncio.to_thread(inbox.next_retry_at, self.store)
-            wait = self.idle
-            if retry is not None:
-                wait = min(wait, max(timedelta(0), retry - self.clock()))
-            await _first(stop, self._wake, wait.total_seconds())
+    async def finish(self) -> None:
+        """Deliveries stored while stopping are processed before the process exits."""
         await self.drain()
 
 

@@ -41,6 +41,7 @@ from governance.model import Checkpoint, Group, LedgerEntry, OutboxItem, Vote
 from governance.publish.outbox import backoff
 from governance.services import common, rfcs
 from governance.store import Store, UnitOfWork
+from governance.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -557,7 +558,7 @@ def _failed(
     return Pass(done, message, next_at)
 
 
-class GitHubWorker:
+class GitHubWorker(Worker):
     """Performs GitHub operations in the background of ``govbot run``."""
 
     def __init__(
@@ -568,35 +569,22 @@ class GitHubWorker:
         idle: timedelta = timedelta(seconds=30),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__(idle=idle, clock=clock)
         self.store = store
         self.effects = effects
-        self.idle = idle
-        self.clock = clock
         self.pacer = Pacer()
         self.last: Pass | None = None
-        self._wake = asyncio.Event()
 
-    def notify(self) -> None:
-        """Something changed: look now."""
-        self._wake.set()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Perform until ``stop`` is set; the operation in hand is finished first."""
-        from governance.publish.outbox import _first
-
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                self.last = await asyncio.to_thread(
-                    perform_due, self.store, self.effects, self.clock(), self.pacer
-                )
-            except Exception:  # never take the service down; try again after the idle wait
-                log.exception("the GitHub worker failed")
-                self.last = Pass(0, "internal error", None)
-            wait = self.idle
-            if self.last.next_at is not None:
-                wait = min(wait, max(timedelta(0), self.last.next_at - self.clock()))
-            await _first(stop, self._wake, wait.total_seconds())
+    async def step(self) -> datetime | None:
+        """Follow the ledger and perform what is due; an error never stops the worker."""
+        try:
+            self.last = await asyncio.to_thread(
+                perform_due, self.store, self.effects, self.clock(), self.pacer
+            )
+        except Exception:  # try again after the idle wait
+            log.exception("the GitHub worker failed")
+            self.last = Pass(0, "internal error", None)
+        return self.last.next_at
 
 
 __all__ = [

@@ -22,6 +22,7 @@ from governance.model import OutboxItem
 from governance.publish.port import Publisher, PublishError
 from governance.publish.publication import Publication, publish_now
 from governance.store import DOCS_KEY, Store
+from governance.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def _failed(
     return Drained(None, message, next_at)
 
 
-class OutboxWorker:
+class OutboxWorker(Worker):
     """Drains the outbox in the background of the running service; commands never wait for it.
 
     ``notify()`` after a command makes it look sooner than its idle poll; ``run(stop)`` returns
@@ -175,45 +176,24 @@ class OutboxWorker:
         idle: timedelta = IDLE,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__(idle=idle, clock=clock)
         self.store = store
         self.publisher = publisher
         self.debounce = debounce
         self.max_delay = max_delay
-        self.idle = idle
-        self.clock = clock
         self.passes: deque[Drained] = deque(maxlen=PASSES_KEPT)  # the latest, for health checks
         self.watched = Watched()
-        self._wake = asyncio.Event()
 
-    def notify(self) -> None:
-        """Something changed: look again now instead of at the next idle poll."""
-        self._wake.set()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Drain until ``stop`` is set."""
-        while not stop.is_set():
-            self._wake.clear()
-            result = await asyncio.to_thread(
-                drain,
-                self.store,
-                self.publisher,
-                self.clock(),
-                debounce=self.debounce,
-                max_delay=self.max_delay,
-                watched=self.watched,
-            )
-            self.passes.append(result)
-            wait = self.idle
-            if result.next_at is not None:
-                wait = min(wait, max(timedelta(0), result.next_at - self.clock()))
-            await _first(stop, self._wake, wait.total_seconds())
-
-
-async def _first(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
-    """Wait until either event is set or the timeout passes."""
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
+    async def step(self) -> datetime | None:
+        """Publish if due."""
+        result = await asyncio.to_thread(
+            drain,
+            self.store,
+            self.publisher,
+            self.clock(),
+            debounce=self.debounce,
+            max_delay=self.max_delay,
+            watched=self.watched,
+        )
+        self.passes.append(result)
+        return result.next_at
