@@ -87,6 +87,13 @@ def person(uow: UnitOfWork, handle: str) -> Person:
     return found
 
 
+def person_by_id(uow: UnitOfWork, person_id: int) -> Person:
+    """A person by row id (ids come from other rows, so the person exists)."""
+    found = uow.session.get(Person, person_id)
+    assert found is not None, person_id
+    return found
+
+
 def group(uow: UnitOfWork, slug: str) -> Group:
     """The group with this slug, or a NotFound listing the known ones."""
     found = uow.session.exec(select(Group).where(Group.slug == slug)).first()

@@ -83,33 +83,54 @@ class RfcRef:
 def propose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: ProposeRfc) -> RfcRef:
     """Members and chairs of a group (and admins) propose; numbers are foundation-wide."""
     uow.check_time(now)
-    title = common.clean_text(command.title, "title", limit=common.TITLE_MAX, multiline=False)
-    body = common.clean_text(command.body, "body", limit=common.BODY_MAX, multiline=True)
-    group_ = common.group(uow, command.group)
-    author = common.person(uow, actor)
-    role = common.role_of(uow, group_, author)
+    rfc = _new_rfc(uow, actor, now, command.group, command.title, command.body, author=None)
+    label = common.rfc_label(rfc.number)
+    uow.record(now, actor, "rfc.proposed", label, {"group": command.group, "title": rfc.title})
+    uow.commit()
+    return RfcRef(label, rfc.number, rfc.status)
+
+
+def _new_rfc(
+    uow: UnitOfWork,
+    actor: str,
+    now: datetime,
+    group: str,
+    title: str,
+    body: str,
+    *,
+    author: str | None,
+    github: tuple[str, int] | None = None,
+) -> Rfc:
+    """A new RFC in discussion, numbered next, if ``actor`` may propose in the group.
+
+    ``author`` (someone else, for an imported issue) defaults to the actor.
+    """
+    title = common.clean_text(title, "title", limit=common.TITLE_MAX, multiline=False)
+    body = common.clean_text(body, "body", limit=common.BODY_MAX, multiline=True)
+    group_ = common.group(uow, group)
+    proposer = common.person(uow, actor)
+    role = common.role_of(uow, group_, proposer)
     if role not in (Role.CHAIR, Role.MEMBER) and not common.is_admin(uow, actor):
         raise PermissionDenied(
             f"Only members and chairs of {group_.slug} may propose RFCs there; {actor} is "
             f"{'a ' + role if role else 'not in the group'}. Join it first with `wg join`."
         )
-    assert group_.id is not None and author.id is not None
-    number = common.next_number(uow, Rfc.number)
+    owner = proposer if author is None or author == actor else common.person(uow, author)
+    assert group_.id is not None and owner.id is not None
     rfc = Rfc(
-        number=number,
+        number=common.next_number(uow, Rfc.number),
         group_id=group_.id,
         title=title,
         body=body,
-        author_id=author.id,
+        author_id=owner.id,
         status=RfcStatus.DISCUSSION,
         created_at=now,
         updated_at=now,
+        github_repo=None if github is None else github[0],
+        github_issue=None if github is None else github[1],
     )
     uow.session.add(rfc)
-    label = common.rfc_label(number)
-    uow.record(now, actor, "rfc.proposed", label, {"group": group_.slug, "title": title})
-    uow.commit()
-    return RfcRef(label, number, rfc.status)
+    return rfc
 
 
 @dataclass(frozen=True)
@@ -154,52 +175,35 @@ def import_issue(uow: UnitOfWork, actor: str, now: datetime, command: ImportIssu
         raise Conflict(
             f"{command.repo}#{command.issue} is already {common.rfc_label(existing.number)}."
         )
-    title = common.clean_text(command.title, "title", limit=common.TITLE_MAX, multiline=False)
-    body_text = command.body.strip() or (
+    body = command.body.strip() or (
         f"The proposal is discussed on the GitHub issue {command.repo}#{command.issue}."
     )
-    body = common.clean_text(body_text, "body", limit=common.BODY_MAX, multiline=True)
-    group_ = common.group(uow, command.group)
-    importer = common.person(uow, actor)
-    role = common.role_of(uow, group_, importer)
-    if role not in (Role.CHAIR, Role.MEMBER) and not common.is_admin(uow, actor):
-        raise PermissionDenied(
-            f"Only members and chairs of {group_.slug} may make an issue one of its RFCs; "
-            f"{actor} is {'a ' + role if role else 'not in the group'}."
-        )
-    author = importer
-    if command.author is not None and command.author != actor:
-        author = common.person(uow, command.author)
-    assert group_.id is not None and author.id is not None
-    number = common.next_number(uow, Rfc.number)
-    rfc = Rfc(
-        number=number,
-        group_id=group_.id,
-        title=title,
-        body=body,
-        author_id=author.id,
-        status=RfcStatus.DISCUSSION,
-        created_at=now,
-        updated_at=now,
-        github_repo=command.repo,
-        github_issue=command.issue,
+    rfc = _new_rfc(
+        uow,
+        actor,
+        now,
+        command.group,
+        command.title,
+        body,
+        author=command.author,
+        github=(command.repo, command.issue),
     )
-    uow.session.add(rfc)
-    label = common.rfc_label(number)
+    label = common.rfc_label(rfc.number)
+    author = common.person_by_id(uow, rfc.author_id)
     uow.record(
         now,
         actor,
         "rfc.proposed",
         label,
         {
-            "group": group_.slug,
-            "title": title,
+            "group": command.group,
+            "title": rfc.title,
             "author": author.handle,
             "github": f"{command.repo}#{command.issue}",
         },
     )
     uow.commit()
-    return RfcRef(label, number, rfc.status)
+    return RfcRef(label, rfc.number, rfc.status)
 
 
 def link_issue(uow: UnitOfWork, actor: str, now: datetime, command: LinkIssue) -> RfcRef:
