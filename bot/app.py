@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -219,8 +220,19 @@ class Service:
                     app_id=settings.github_app_id,
                     private_key=settings.github_private_key.get_secret_value(),
                 )
-            client.get_repo(settings.github_repo).full_name  # noqa: B018  (checks access)
+            client.get_repo(settings.github_repo).id  # noqa: B018  (fetched: checks access)
         except GithubException as error:
+            if error.status == 404:
+                how = (
+                    "the token's account"
+                    if settings.github_token is not None
+                    else f"the App's installation (GOVBOT_GITHUB_INSTALLATION_ID="
+                    f"{settings.github_installation_id})"
+                )
+                raise StartupError(
+                    f"GOVBOT_GITHUB_REPO: {settings.github_repo} does not exist or {how} cannot "
+                    "see it; check the name, and give access to it"
+                ) from None
             raise StartupError(
                 f"GitHub refused govbot's credentials or repository ({error.status}: "
                 f"{_github_message(error)}); check GOVBOT_GITHUB_TOKEN (or the App settings) "
@@ -337,8 +349,11 @@ class Service:
 
     # --- stopping --------------------------------------------------------------------------
 
-    async def stop(self) -> None:
-        """Stop taking work, finish the work in hand, close the record."""
+    async def stop(self, *, quiet: bool = False) -> None:
+        """Stop taking work, finish the work in hand, close the record.
+
+        ``quiet``: startup failed, so there is nothing to announce (its one line says why).
+        """
         if self.state is not None:
             self.state.ready = False
         if self.runner is not None:
@@ -358,7 +373,8 @@ class Service:
         self._tasks = []
         if self.store is not None:
             self.store.close()
-        log.info("govbot stopped")
+        if not quiet:
+            log.info("govbot stopped")
 
 
 def _github_message(error: Any) -> str:
@@ -369,8 +385,10 @@ def _github_message(error: Any) -> str:
 
 def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; returns the exit code."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(  # stdout: stderr is kept for the one line that says why it stopped
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
     )
     for chatty in ("alembic", "apscheduler"):  # their INFO lines say nothing an operator needs
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -386,7 +404,7 @@ async def _serve(settings: Settings) -> int:
     try:
         await service.start()
     except BaseException:
-        await service.stop()
+        await service.stop(quiet=True)
         raise
     await stop.wait()
     log.info("stopping: finishing the work in hand")

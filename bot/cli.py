@@ -49,6 +49,10 @@ def default_charters() -> Path:
 # --- parsing ---------------------------------------------------------------------------------
 
 
+def _env_default_db() -> str:
+    return os.environ.get("GOVBOT_DATABASE_URL") or os.environ.get("GOVBOT_DB") or DEFAULT_DB
+
+
 def _globals(*, top: bool) -> argparse.ArgumentParser:
     """Global options; on subcommands their defaults are suppressed so either position works."""
     parser = argparse.ArgumentParser(add_help=False)
@@ -56,9 +60,7 @@ def _globals(*, top: bool) -> argparse.ArgumentParser:
     group = parser.add_argument_group("global options")
     group.add_argument(
         "--db",
-        default=default(
-            os.environ.get("GOVBOT_DATABASE_URL") or os.environ.get("GOVBOT_DB") or DEFAULT_DB
-        ),
+        default=default(_env_default_db()),
         help="SQLite file or URL (default: $GOVBOT_DATABASE_URL or ./govbot.db)",
     )
     group.add_argument(
@@ -502,7 +504,11 @@ def cmd_run(c: Console) -> Answer:
     from bot.app import StartupError, serve
 
     configured = settings()
-    overrides = {"database_url": c.args.db, "charters": c.charters}
+    overrides: dict[str, Any] = {}  # only what was given on the command line beats the settings
+    if c.args.db != _env_default_db():
+        overrides["database_url"] = c.args.db
+    if c.args.charters and c.args.charters != os.environ.get("GOVBOT_CHARTERS"):
+        overrides["charters"] = Path(c.args.charters)
     try:
         code = serve(configured.model_copy(update=overrides))
     except StartupError as error:

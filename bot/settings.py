@@ -76,14 +76,24 @@ class Settings(BaseSettings):
     )
     discord_token: SecretStr | None = Field(default=None, description="The Discord bot token.")
     docs_debounce: float = Field(
-        default=5.0, gt=0, description="Seconds of quiet before the docs are published."
+        default=5.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="Seconds of quiet before the docs are published (at most an hour).",
     )
     docs_max_delay: float = Field(
-        default=60.0, gt=0, description="Longest wait, in seconds, after the first change."
+        default=60.0,
+        gt=0,
+        le=86400,
+        allow_inf_nan=False,
+        description="Longest wait, in seconds, after the first change (at most a day).",
     )
     reconcile_window_days: float = Field(
         default=7.0,
         gt=0,
+        le=90,
+        allow_inf_nan=False,
         description="On the first start, how far back GitHub comments are read to catch up.",
     )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
@@ -96,13 +106,17 @@ class Settings(BaseSettings):
             return None
         text = value.get_secret_value().strip()
         if text and "BEGIN" not in text and "\n" not in text:
-            path = Path(text).expanduser()
-            if not path.is_file():
-                raise ValueError(
-                    "is neither PEM text nor the path of a readable .pem file"
-                    + (f" ({path} does not exist)" if len(text) < 300 else "")
-                )
-            return SecretStr(path.read_text())
+            problem = "is neither PEM text nor the path of a readable .pem file"
+            try:
+                path = Path(text).expanduser()
+                if not path.is_file():
+                    looks_like_path = len(text) < 300 and ("/" in text or text.endswith(".pem"))
+                    raise ValueError(
+                        problem + (f" ({path} does not exist)" if looks_like_path else "")
+                    )
+                return SecretStr(path.read_text())
+            except (OSError, UnicodeDecodeError):  # a name too long, a file not readable
+                raise ValueError(problem) from None
         return value
 
     @model_validator(mode="after")
@@ -151,7 +165,8 @@ class Settings(BaseSettings):
                 "GOVBOT_GITHUB_REPO is not set; write owner/name of the repository whose "
                 "issues carry RFCs"
             )
-        if self.github_webhook_secret is None or not self.github_webhook_secret.get_secret_value():
+        secret = self.github_webhook_secret
+        if secret is None or not secret.get_secret_value().strip():
             raise SettingsError(
                 "GOVBOT_GITHUB_WEBHOOK_SECRET is not set; set it to the secret of the GitHub "
                 "webhook (unsigned deliveries are never trusted)"
