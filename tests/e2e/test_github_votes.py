@@ -236,3 +236,25 @@ def test_a_deadline_missed_while_down_is_closed_at_startup(world: World) -> None
     assert vote.state == "closed" and vote.outcome == "passed"
     issue = world.fake.issue(REPO, number)
     assert "vote/passed" in issue.labels and issue.state == "closed"
+
+
+def test_a_cancelled_vote_and_a_withdrawn_rfc_are_shown_on_their_issue(world: World) -> None:
+    number = import_rfc(world)
+    world.github.label(number, "vote/open", by="ada-gh")
+    world.running.settle()
+    console(
+        world, "vote", "cancel", "RFC-0001", "--reason", "Wrong policy <b>@all</b>", "--as", "ada"
+    )
+    world.running.settle()
+    issue = world.fake.issue(REPO, number)
+    assert "vote/cancelled" in issue.labels and "vote/open" not in issue.labels
+    said = world.github.bot_comments(number)[-1]
+    assert said.startswith("**The vote on RFC-0001 was cancelled** by `ada`")
+    assert "&lt;b&gt;" in said or "\\<b\\>" in said  # the reason is inert text
+    assert "@all" not in said  # nobody is mentioned
+
+    console(world, "rfc", "withdraw", "RFC-0001", "--as", "ada")
+    world.running.settle()
+    issue = world.fake.issue(REPO, number)
+    assert (issue.state, issue.state_reason) == ("closed", "not_planned")
+    assert world.github.bot_comments(number)[-1].startswith("`ada` withdrew RFC-0001.")
