@@ -138,11 +138,12 @@ def operations(
         rfc = common.rfc(uow, label)
         group = uow.session.get(Group, rfc.group_id)
         slug = group.slug if group is not None else str(payload.get("group"))
+        record = _record_link(uow, rfc.number, rfc.title)
         body = (
             f"{rfc.body}\n\n---\n*{label} of the `{slug}` group, proposed by "
             f"`{_handle(uow, rfc.author_id)}` through govbot. Discuss it here; electors vote "
-            f"with `/vote yes`, `/vote no` or `/vote abstain` once a chair opens the vote.*\n\n"
-            f"{marker(label)}"
+            f"with `/vote yes`, `/vote no` or `/vote abstain` once a chair opens the vote.*"
+            f"{record}\n\n{marker(label)}"
         )
         return [
             {
@@ -214,6 +215,18 @@ def operations(
             },
         ]
     return []
+
+
+def _record_link(uow: UnitOfWork, number: int, title: str) -> str:
+    """A line linking the RFC's page in the docs repository, when that is on GitHub."""
+    from governance.render.pages import rfc_path
+
+    settings = common.foundation(uow)
+    if settings is None or not settings.docs.get("repo"):
+        return ""
+    web = str((settings.github or {}).get("web_url") or "https://github.com").rstrip("/")
+    url = f"{web}/{settings.docs['repo']}/blob/main/{rfc_path(number, title)}"
+    return f"\n\nIts record (history, concerns, every ballot): {url}"
 
 
 def _handle(uow: UnitOfWork, person_id: int) -> str:

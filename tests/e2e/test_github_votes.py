@@ -193,6 +193,11 @@ def test_an_rfc_proposed_elsewhere_gets_its_issue_linked_both_ways(world: World)
     assert issue.labels == ["rfc", "wg/datasets"]
     assert "Run every eval the same way." in (issue.body or "")
     assert "<!-- govbot:RFC-0001 -->" in (issue.body or "")
+    record = f"https://github.com/{DOCS_REPO}/blob/main/rfcs/0001-shared-eval-harness.md"
+    assert f"Its record (history, concerns, every ballot): {record}" in (issue.body or "")
+    assert record.removeprefix(f"https://github.com/{DOCS_REPO}/blob/main/") in (
+        world.fake.files(DOCS_REPO)
+    )
     assert world.fake.labels(REPO)["wg/datasets"] == (
         "1d76db",
         "An RFC of the datasets group (govbot)",
