@@ -32,21 +32,57 @@ class Received:
     new: bool
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A delivery as it arrived, to be stored."""
+
+    source: str
+    key: str
+    event: str
+    payload: dict[str, Any]
+    received_at: datetime
+
+
 def receive(
     store: Store, source: str, key: str, event: str, payload: dict[str, Any], now: datetime
 ) -> Received:
     """Store a delivery unless one with the same key was stored before."""
+    return receive_many(store, [Arrival(source, key, event, payload, now)])[0]
+
+
+def receive_many(store: Store, arrivals: list[Arrival]) -> list[Received]:
+    """Store deliveries that arrived together in ONE commit (a group commit), in order.
+
+    A key seen before, or earlier in the same batch, is not stored again.
+    """
     with store.write() as uow:
-        existing = uow.session.exec(select(Delivery.id).where(Delivery.key == key)).first()
-        if existing is not None:
-            uow.commit()
-            return Received(existing, False)
-        row = Delivery(source=source, key=key, event=event, payload=payload, received_at=now)
-        uow.session.add(row)
-        uow.session.flush()
-        assert row.id is not None
+        keys = {a.key for a in arrivals}
+        known: dict[str, int] = {
+            key: row_id
+            for key, row_id in uow.session.exec(
+                select(Delivery.key, Delivery.id).where(col(Delivery.key).in_(keys))
+            ).all()
+            if row_id is not None
+        }
+        answers: list[Received] = []
+        for arrival in arrivals:
+            if arrival.key in known:
+                answers.append(Received(known[arrival.key], False))
+                continue
+            row = Delivery(
+                source=arrival.source,
+                key=arrival.key,
+                event=arrival.event,
+                payload=arrival.payload,
+                received_at=arrival.received_at,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            assert row.id is not None
+            known[arrival.key] = row.id
+            answers.append(Received(row.id, True))
         uow.commit()
-        return Received(row.id, True)
+        return answers
 
 
 def pending(store: Store, now: datetime, *, limit: int = 100) -> list[int]:
