@@ -19,6 +19,7 @@ marker, looked for before a retry creates them again.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import deque
@@ -125,8 +126,6 @@ def operations(
     uow: UnitOfWork, entry: LedgerEntry, names: Labels, github: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The GitHub operations one ledger entry calls for (none for most)."""
-    import json
-
     payload = json.loads(entry.payload)
     action, label = entry.action, entry.subject
     if not label.startswith("RFC-"):
@@ -156,7 +155,6 @@ def operations(
             }
         ]
     if action == "vote.opened":
-        vote = uow.session.get(Vote, payload.get("vote_id"))
         return [
             {
                 "op": "labels",
@@ -165,7 +163,7 @@ def operations(
                 "remove": every_outcome,
                 "styles": styles(names),
             },
-            {"op": "comment", "rfc": label, "body": _opened_text(label, payload, vote)},
+            {"op": "comment", "rfc": label, "body": _opened_text(label, payload)},
         ]
     if action == "vote.closed":
         outcome = str(payload.get("outcome"))
@@ -243,12 +241,13 @@ def _quote(text: str) -> str:
     return "\n> ".join(str(md.inline(line)) for line in text.splitlines() or [""])
 
 
-def _opened_text(label: str, payload: dict[str, Any], vote: Vote | None) -> str:
+def _opened_text(label: str, payload: dict[str, Any]) -> str:
     frozen = policies.policy_from_dict(payload.get("policy") or {})
     electorate = payload.get("electorate") or []
     closes = payload.get("closes_at")
+    early = " or earlier, once the outcome is settled" if frozen.close_early else ""
     when = (
-        f"It closes at {closes} (UTC) or earlier once the outcome is settled."
+        f"It closes at {closes} (UTC){early}."
         if closes
         else "It is paused by an open concern: its clock starts when the concern is resolved."
     )

@@ -188,8 +188,9 @@ def labels_of(uow: UnitOfWork) -> Labels:
 
 
 def _plan(uow: UnitOfWork, event: str, payload: dict[str, Any], watch: Watch) -> Plan | Outcome:
-    if problem(event, payload) is not None:
-        return Outcome(f"ignored: malformed ({problem(event, payload)})")
+    wrong = problem(event, payload)
+    if wrong is not None:
+        return Outcome(f"ignored: malformed ({wrong})")
     reason = ignored_because(event, payload, watch)
     if reason is not None:
         return Outcome(f"ignored: {reason}")
@@ -199,14 +200,14 @@ def _plan(uow: UnitOfWork, event: str, payload: dict[str, Any], watch: Watch) ->
         if payload["action"] == "labeled":
             label = str(payload["label"]["name"])
             if label.lower() == names.vote_open.lower():
-                return _plan_open_vote(uow, payload, names, watch)
+                return _plan_open_vote(uow, payload, names)
             if label.lower() == names.rfc.lower() or label.lower().startswith(
                 names.group_prefix.lower()
             ):
-                return _plan_import(uow, payload, names, watch, issue_labels)
+                return _plan_import(uow, payload, names, issue_labels)
             return Outcome(f"ignored: the label {label} means nothing to govbot")
-        return _plan_import(uow, payload, names, watch, issue_labels)
-    return _plan_comment(uow, payload, watch)
+        return _plan_import(uow, payload, names, issue_labels)
+    return _plan_comment(uow, payload)
 
 
 def _issue_labels(payload: dict[str, Any]) -> list[str]:
@@ -214,12 +215,12 @@ def _issue_labels(payload: dict[str, Any]) -> list[str]:
     return [str(label["name"]) for label in labels if isinstance(label, dict) and "name" in label]
 
 
-def _where(payload: dict[str, Any], watch: Watch) -> dict[str, Any]:
+def _where(payload: dict[str, Any]) -> dict[str, Any]:
     return {"repo": str(payload["repository"]["full_name"]), "issue": payload["issue"]["number"]}
 
 
-def _comment(payload: dict[str, Any], watch: Watch, text: str) -> dict[str, Any]:
-    return {"op": "comment", **_where(payload, watch), "body": text}
+def _comment(payload: dict[str, Any], text: str) -> dict[str, Any]:
+    return {"op": "comment", **_where(payload), "body": text}
 
 
 def _mention(login: str) -> str:
@@ -244,7 +245,7 @@ def _person(uow: UnitOfWork, payload: dict[str, Any]) -> Person | None:
 # --- labels ----------------------------------------------------------------------------------
 
 
-def _group_of(uow: UnitOfWork, labels: list[str], names: Labels) -> tuple[str | None, str]:
+def _group_of(labels: list[str], names: Labels) -> tuple[str | None, str]:
     """The group an issue's ``wg/<slug>`` label names; an explanation when there is none."""
     prefix = names.group_prefix.lower()
     slugs = sorted({lab[len(prefix) :] for lab in labels if lab.lower().startswith(prefix)})
@@ -256,38 +257,35 @@ def _group_of(uow: UnitOfWork, labels: list[str], names: Labels) -> tuple[str | 
 
 
 def _plan_import(
-    uow: UnitOfWork, payload: dict[str, Any], names: Labels, watch: Watch, labels: list[str]
+    uow: UnitOfWork, payload: dict[str, Any], names: Labels, labels: list[str]
 ) -> Plan | Outcome:
-    where = _where(payload, watch)
+    where = _where(payload)
     existing = rfcs.rfc_of_issue(uow, where["repo"], where["issue"])
     if existing is not None:
         return Outcome(f"ignored: already {common.rfc_label(existing.number)}")
     if names.rfc.lower() not in {lab.lower() for lab in labels}:
         return Outcome(f"ignored: no `{names.rfc}` label")
-    slug, why = _group_of(uow, labels, names)
+    slug, why = _group_of(labels, names)
     login = str(payload["sender"]["login"])
     if slug is None:
         return Outcome(
             f"refused: not imported, {why}",
-            [_comment(payload, watch, f"{_mention(login)}, this issue is not an RFC yet: {why}.")],
+            [_comment(payload, f"{_mention(login)}, this issue is not an RFC yet: {why}.")],
         )
     who = _person(uow, payload)
     if who is None:
-        return Outcome(
-            "refused: the labeller is not linked", [_comment(payload, watch, link_help(login))]
-        )
-    return _import_plan(uow, payload, watch, who, slug, then=None)
+        return Outcome("refused: the labeller is not linked", [_comment(payload, link_help(login))])
+    return _import_plan(uow, payload, who, slug, then=None)
 
 
 def _import_plan(
     uow: UnitOfWork,
     payload: dict[str, Any],
-    watch: Watch,
     who: Person,
     slug: str,
     then: Callable[[UnitOfWork, datetime, str], Outcome] | None,
 ) -> Plan:
-    where = _where(payload, watch)
+    where = _where(payload)
     issue = payload["issue"]
     author_login = (issue.get("user") or {}).get("login")
     author = linking.person_by_login(uow, str(author_login)) if author_login else None
@@ -314,26 +312,24 @@ def _import_plan(
             "discussion. Its text stays as this issue's first post was when imported. "
             "A chair opens the vote by adding the vote label."
         )
-        return Outcome(f"imported as {ref.rfc}", [_comment(payload, watch, text)])
+        return Outcome(f"imported as {ref.rfc}", [_comment(payload, text)])
 
     def refused(error: GovernanceError) -> Outcome:
         text = f"{_mention(login)}, this issue was not made an RFC: {error.message}"
-        return Outcome(f"refused: {error.message}", [_comment(payload, watch, text)])
+        return Outcome(f"refused: {error.message}", [_comment(payload, text)])
 
     return Plan(run, refused)
 
 
-def _plan_open_vote(
-    uow: UnitOfWork, payload: dict[str, Any], names: Labels, watch: Watch
-) -> Plan | Outcome:
-    where = _where(payload, watch)
+def _plan_open_vote(uow: UnitOfWork, payload: dict[str, Any], names: Labels) -> Plan | Outcome:
+    where = _where(payload)
     login = str(payload["sender"]["login"])
     take_back = {"op": "labels", **where, "add": [], "remove": [names.vote_open]}
     who = _person(uow, payload)
     if who is None:
         return Outcome(
             "refused: the labeller is not linked",
-            [take_back, _comment(payload, watch, link_help(login))],
+            [take_back, _comment(payload, link_help(login))],
         )
     rfc = rfcs.rfc_of_issue(uow, where["repo"], where["issue"])
 
@@ -346,10 +342,10 @@ def _plan_open_vote(
             f"{_mention(login)}, the vote was not opened and the `{names.vote_open}` label was "
             f"taken back: {error.message}"
         )
-        return Outcome(f"refused: {error.message}", [take_back, _comment(payload, watch, text)])
+        return Outcome(f"refused: {error.message}", [take_back, _comment(payload, text)])
 
     if rfc is None:
-        slug, why = _group_of(uow, _issue_labels(payload), names)
+        slug, why = _group_of(_issue_labels(payload), names)
         if names.rfc.lower() not in {lab.lower() for lab in _issue_labels(payload)}:
             slug, why = None, f"it has no `{names.rfc}` label"
         if slug is None:
@@ -357,10 +353,8 @@ def _plan_open_vote(
                 f"{_mention(login)}, this issue is not an RFC, so there is nothing to vote on "
                 f"({why}); the `{names.vote_open}` label was taken back."
             )
-            return Outcome(
-                f"refused: not an RFC ({why})", [take_back, _comment(payload, watch, text)]
-            )
-        plan = _import_plan(uow, payload, watch, who, slug, then=open_it)
+            return Outcome(f"refused: not an RFC ({why})", [take_back, _comment(payload, text)])
+        plan = _import_plan(uow, payload, who, slug, then=open_it)
         return Plan(plan.run, refused)
     label = common.rfc_label(rfc.number)
     if rfc.status in (RfcStatus.VOTING, RfcStatus.PAUSED):
@@ -371,42 +365,42 @@ def _plan_open_vote(
 # --- comments --------------------------------------------------------------------------------
 
 
-def _plan_comment(uow: UnitOfWork, payload: dict[str, Any], watch: Watch) -> Plan | Outcome:
+def _plan_comment(uow: UnitOfWork, payload: dict[str, Any]) -> Plan | Outcome:
     command = commands.parse(payload["comment"].get("body"))
     if command is None:
         return Outcome("ignored: no command")
     login = str(payload["sender"]["login"])
     comment_id = int(payload["comment"]["id"])
-    react = {"op": "react", **_where(payload, watch), "comment_id": comment_id}
+    react = {"op": "react", **_where(payload), "comment_id": comment_id}
 
     def refusal(doing: str) -> Callable[[GovernanceError], Outcome]:
         def refused(error: GovernanceError) -> Outcome:
             text = f"{_mention(login)}, {doing}: {error.message}"
             return Outcome(
                 f"refused: {error.message}",
-                [_comment(payload, watch, text), {**react, "content": "confused"}],
+                [_comment(payload, text), {**react, "content": "confused"}],
             )
 
         return refused
 
     if command.word == "govbot":
-        return _plan_govbot(payload, watch, command, login, react, refusal)
+        return _plan_govbot(payload, command, login, react, refusal)
     who = _person(uow, payload)
     if who is None:
         return Outcome(
-            "refused: the commenter is not linked", [_comment(payload, watch, link_help(login))]
+            "refused: the commenter is not linked", [_comment(payload, link_help(login))]
         )
-    where = _where(payload, watch)
+    where = _where(payload)
     rfc = rfcs.rfc_of_issue(uow, where["repo"], where["issue"])
     if rfc is None:
         text = (
             f"{_mention(login)}, `{command.line[:80]}` did nothing: this issue is not an RFC. "
             "Commands work on the issues that carry RFCs."
         )
-        return Outcome("refused: not an RFC", [_comment(payload, watch, text)])
+        return Outcome("refused: not an RFC", [_comment(payload, text)])
     label = common.rfc_label(rfc.number)
     if command.word == "vote":
-        return _plan_ballot(uow, payload, watch, who, rfc, label, command, react, refusal)
+        return _plan_ballot(uow, payload, who, rfc, label, command, react, refusal)
     if command.word == "concern":
 
         def raise_it(uow: UnitOfWork, now: datetime) -> Outcome:
@@ -421,7 +415,7 @@ def _plan_comment(uow: UnitOfWork, payload: dict[str, Any], watch: Watch) -> Pla
                 f"Its author resolves it with `/resolve {result.concern_id}`."
             )
             return Outcome(
-                f"raised concern {result.concern_id} on {label}", [_comment(payload, watch, text)]
+                f"raised concern {result.concern_id} on {label}", [_comment(payload, text)]
             )
 
         return Plan(raise_it, refusal("the concern was not raised"))
@@ -432,7 +426,7 @@ def _plan_comment(uow: UnitOfWork, payload: dict[str, Any], watch: Watch) -> Pla
         text = (
             f"{_mention(login)}, write `/resolve ID` with the concern's number, like `/resolve 3`."
         )
-        return Outcome("refused: no concern number", [_comment(payload, watch, text)])
+        return Outcome("refused: no concern number", [_comment(payload, text)])
     reason = parts[1] if len(parts) > 1 else None
 
     def resolve_it(uow: UnitOfWork, now: datetime) -> Outcome:
@@ -447,7 +441,7 @@ def _plan_comment(uow: UnitOfWork, payload: dict[str, Any], watch: Watch) -> Pla
         text = f"Concern {result.concern_id} on {label} is {result.state}.{resumed}"
         return Outcome(
             f"concern {result.concern_id} on {label} {result.state}",
-            [{**react, "content": "+1"}, _comment(payload, watch, text)],
+            [{**react, "content": "+1"}, _comment(payload, text)],
         )
 
     return Plan(resolve_it, refusal("the concern was not resolved"))
@@ -456,7 +450,6 @@ def _plan_comment(uow: UnitOfWork, payload: dict[str, Any], watch: Watch) -> Pla
 def _plan_ballot(
     uow: UnitOfWork,
     payload: dict[str, Any],
-    watch: Watch,
     who: Person,
     rfc: Any,
     label: str,
@@ -472,7 +465,7 @@ def _plan_ballot(
             f"{_mention(login)}, the vote on {label} is secret, so it is not cast in public "
             "comments; vote in Discord or with the console. Consider deleting your comment."
         )
-        return Outcome("refused: secret vote", [_comment(payload, watch, text)])
+        return Outcome("refused: secret vote", [_comment(payload, text)])
     written = parse_instant(str(payload["comment"]["created_at"]))  # GitHub: whole seconds
     opened = None if vote is None else as_utc(vote.opened_at).replace(microsecond=0)
     if vote is not None and vote.state in rfcs.LIVE and opened is not None and written < opened:
@@ -480,7 +473,7 @@ def _plan_ballot(
             f"{_mention(login)}, your comment was written before the vote on {label} opened "
             f"({iso(vote.opened_at)}), so it was not counted; comment again to vote."
         )
-        return Outcome("refused: written before the vote opened", [_comment(payload, watch, text)])
+        return Outcome("refused: written before the vote opened", [_comment(payload, text)])
 
     def cast(uow: UnitOfWork, now: datetime) -> Outcome:
         result = rfcs.cast_ballot(uow, who.handle, now, rfcs.CastBallot(label, choice))
@@ -491,7 +484,6 @@ def _plan_ballot(
             replies.append(
                 _comment(
                     payload,
-                    watch,
                     f"{_mention(login)}, your ballot ({choice}) is recorded as **non-binding**: "
                     f"you were not among the electors of {slug} when the vote opened. It is "
                     "shown apart and not counted.",
@@ -506,7 +498,6 @@ def _plan_ballot(
 
 def _plan_govbot(
     payload: dict[str, Any],
-    watch: Watch,
     command: commands.Command,
     login: str,
     react: dict[str, Any],
@@ -518,7 +509,7 @@ def _plan_govbot(
             f"{_mention(login)}, govbot understands `/vote yes|no|abstain`, `/concern TEXT` and "
             "`/resolve ID` on RFC issues, and `/govbot verify CODE` to link your account."
         )
-        return Outcome("answered: help", [_comment(payload, watch, text)])
+        return Outcome("answered: help", [_comment(payload, text)])
     code = parts[1] if len(parts) > 1 else ""
 
     def verify(uow: UnitOfWork, now: datetime) -> Outcome:
@@ -531,7 +522,7 @@ def _plan_govbot(
         )
         return Outcome(
             f"linked {login} to {linked.handle}",
-            [{**react, "content": "+1"}, _comment(payload, watch, text)],
+            [{**react, "content": "+1"}, _comment(payload, text)],
         )
 
     return Plan(verify, refusal("the account was not linked"))
