@@ -12,14 +12,12 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import col, select
 
 from governance.clock import as_utc
@@ -28,7 +26,8 @@ from governance.services import rfcs
 from tests.e2e.conftest import World
 from tests.fakes.github import Exchange
 from tests.support import webhooks
-from tests.support.service import BOT, REPO, SECRET, Clock
+from tests.support.keys import rsa_key
+from tests.support.service import BOT, REPO, SECRET, Clock, labeled_payload
 
 GITHUB = "github"
 """The outbox kind of GitHub operations."""
@@ -95,22 +94,6 @@ def import_rfc(world: World) -> int:
     )
     world.running.settle()
     return number
-
-
-def label_payload(world: World, number: int, label: str, *, by: str) -> dict[str, Any]:
-    """The ``issues``/``labeled`` delivery for a label ``by`` just added on the fake."""
-    view = world.fake.issue(REPO, number)
-    return webhooks.issue_payload(
-        "labeled",
-        repo=REPO,
-        number=number,
-        title=view.title,
-        body=view.body or "",
-        sender=by,
-        labels=[name for name in view.labels if name != label],
-        label=label,
-        author=view.author,
-    )
 
 
 def comments_by(world: World, number: int, login: str) -> list[str]:
@@ -275,7 +258,7 @@ def test_a_redelivered_label_or_comment_acts_once(world: World) -> None:
     number = import_rfc(world)
 
     world.fake.label_issue(REPO, number, "vote/open", by="ada-gh")
-    label = label_payload(world, number, "vote/open", by="ada-gh")
+    label = labeled_payload(world.fake, number, "vote/open", by="ada-gh")
     label_id = str(uuid.uuid4())
     first = world.running.post("issues", label, delivery=label_id)
     again = world.running.post("issues", label, delivery=label_id)
@@ -371,7 +354,7 @@ def test_github_failing_loses_nothing_and_does_nothing_twice(world: World) -> No
     before = ledger_actions(world)
 
     world.fake.label_issue(REPO, number, "vote/open", by="ada-gh")
-    label = label_payload(world, number, "vote/open", by="ada-gh")
+    label = labeled_payload(world.fake, number, "vote/open", by="ada-gh")
     posts = [timed_post(world, "issues", label)]
     ballots: dict[str, int] = {}
     for login, choice in (("ada-gh", "yes"), ("bo-gh", "yes"), ("cy-gh", "no")):
@@ -478,18 +461,9 @@ def follow_clock(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
 
 
 @pytest.fixture
-def app_key() -> Iterator[tuple[str, bytes]]:
+def app_key() -> tuple[str, str]:
     """A fresh RSA key: the private PEM govbot is given, the public PEM the fake checks."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    yield private, public
+    return rsa_key()
 
 
 def token_requests(log: list[Exchange], installation: int) -> list[Exchange]:

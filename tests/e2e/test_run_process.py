@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
 from governance.clock import utcnow
@@ -36,7 +34,8 @@ from governance.services import rfcs
 from governance.store import Store
 from tests.fakes.github import FakeGitHub
 from tests.support import webhooks
-from tests.support.service import BOT, REPO, SECRET, foundation_charters
+from tests.support.keys import rsa_key
+from tests.support.service import BOT, REPO, SECRET, foundation_charters, labeled_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -251,18 +250,7 @@ def open_rfc_issue(fake: FakeGitHub | None) -> tuple[int, dict[str, Any]]:
 def label_payload(fake: FakeGitHub, number: int, label: str, by: str) -> dict[str, Any]:
     """``by`` adds ``label`` on GitHub; the delivery GitHub sends for it."""
     fake.label_issue(REPO, number, label, by=by)
-    view = fake.issue(REPO, number)
-    return webhooks.issue_payload(
-        "labeled",
-        repo=REPO,
-        number=number,
-        title=view.title,
-        body=view.body or "",
-        sender=by,
-        labels=[name for name in view.labels if name != label],
-        label=label,
-        author=view.author,
-    )
+    return labeled_payload(fake, number, label, by=by)
 
 
 def deliveries(db: Path) -> dict[str, str]:
@@ -371,22 +359,6 @@ def test_settings_in_the_working_directorys_dotenv_are_used(spawn: Spawn, tmp_pa
 
 
 # --- refusing to start ------------------------------------------------------------------------
-
-
-def rsa_key() -> tuple[str, str]:
-    """A fresh RSA key pair in PEM: (private, public)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 @pytest.fixture(scope="module")

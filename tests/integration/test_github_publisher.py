@@ -12,8 +12,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth
 
 from bot.github.auth import GitHubAuthError, credentials, github_client
@@ -22,6 +20,7 @@ from governance.publish import PublishError, RefMoved, RemoteTree, blob_sha, pub
 from governance.store import Store
 from tests.fakes.github import FakeGitHub, shape_problems
 from tests.integration.scenario import H, build
+from tests.support.keys import rsa_key
 
 REPO = "org/docs"
 FILES = {
@@ -331,21 +330,6 @@ def test_an_unreachable_server_is_a_publish_error() -> None:
 
 
 # --- GitHub App authentication -----------------------------------------------------------------
-
-
-def rsa_key() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 @pytest.fixture(scope="module")

@@ -235,6 +235,22 @@ class Running:
         return self.call(self.service.tick())
 
 
+def labeled_payload(fake: FakeGitHub, number: int, label: str, *, by: str) -> dict[str, Any]:
+    """The ``issues``/``labeled`` delivery GitHub sends for a label ``by`` just added."""
+    view = fake.issue(REPO, number)
+    return webhooks.issue_payload(
+        "labeled",
+        repo=REPO,
+        number=number,
+        title=view.title,
+        body=view.body or "",
+        sender=by,
+        labels=[name for name in view.labels if name != label],
+        label=label,
+        author=view.author,
+    )
+
+
 class GitHubSide:
     """What people do on the fake GitHub, each followed by the delivery GitHub would send."""
 
@@ -265,18 +281,7 @@ class GitHubSide:
         self.fake.label_issue(REPO, number, label, by=by)
         if not deliver:
             return 0, None
-        view = self.fake.issue(REPO, number)
-        payload = webhooks.issue_payload(
-            "labeled",
-            repo=REPO,
-            number=number,
-            title=view.title,
-            body=view.body or "",
-            sender=by,
-            labels=[lab for lab in view.labels if lab != label],
-            label=label,
-            author=view.author,
-        )
+        payload = labeled_payload(self.fake, number, label, by=by)
         self._stamp(payload)
         return self.running().post("issues", payload)
 
