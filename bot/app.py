@@ -142,7 +142,7 @@ class Service:
             log.info(
                 "no GitHub settings: running on the embedded default (record %s, local docs "
                 "repository %s); set GOVBOT_GITHUB_TOKEN or a GitHub App to use GitHub",
-                settings.database_url,
+                settings.database_shown,
                 settings.docs_dir,
             )
         publisher = await asyncio.to_thread(self._docs_publisher)
@@ -172,8 +172,8 @@ class Service:
             return Store.open(self.settings.database_url)
         except Exception as error:
             raise StartupError(
-                f"GOVBOT_DATABASE_URL: cannot open the record at {self.settings.database_url}: "
-                f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+                f"GOVBOT_DATABASE_URL: cannot open the record at {self.settings.database_shown}: "
+                f"{type(error).__name__}"
             ) from None
 
     def _sync_charters(self) -> None:

@@ -197,6 +197,19 @@ class Settings(BaseSettings):
         """Whether GitHub credentials are set (otherwise: the embedded default)."""
         return self.github_token is not None or self.github_app_id is not None
 
+    @property
+    def database_shown(self) -> str:
+        """The record's URL with its password masked, fit for logs and messages."""
+        if "://" not in self.database_url:
+            return self.database_url
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return make_url(self.database_url).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            return "(a URL that does not parse)"
+
     def summary(self) -> str:
         """One line for the log: what is configured, secrets shown only as 'set'."""
         parts = []
@@ -204,6 +217,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name in SECRETS:
                 shown = "set" if value is not None else "unset"
+            elif name == "database_url":
+                shown = self.database_shown
             else:
                 shown = "unset" if value is None else str(value)
             parts.append(f"{PREFIX}{name.upper()}={shown}")

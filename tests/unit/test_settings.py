@@ -369,3 +369,14 @@ def test_secrets_do_not_show_in_the_settings_repr() -> None:
     shown = repr(settings) + str(settings)
     for value in (HOOK, "discord-SECRET", "MIIBOgIBAAJBAKj34"):
         assert value not in shown
+
+
+def test_the_summary_masks_the_database_password() -> None:
+    settings = load({"GOVBOT_DATABASE_URL": "postgresql+psycopg://govbot:hunter2@db.example/gov"})
+    assert "hunter2" not in settings.summary()
+    assert (
+        "GOVBOT_DATABASE_URL=postgresql+psycopg://govbot:***@db.example/gov" in settings.summary()
+    )
+    assert load({"GOVBOT_DATABASE_URL": "/var/lib/govbot/govbot.db"}).database_shown == (
+        "/var/lib/govbot/govbot.db"
+    )
