@@ -245,6 +245,10 @@ class Service:
             ) from None
         self.github = client
         self.watch = Watch(settings.github_repo, frozenset({own.lower()}))
+        from bot.github.effects import follow
+
+        assert self.store is not None
+        follow(self.store)  # the first start with GitHub begins following the ledger here
         log.info("signed in to GitHub as %s; watching %s", own, settings.github_repo)
 
     def _docs_publisher(self) -> Any:

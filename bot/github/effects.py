@@ -91,35 +91,48 @@ def marker(key: str) -> str:
 
 
 def follow(store: Store, *, batch: int = BATCH) -> int:
-    """Queue the GitHub operations of new ledger entries; returns how many entries it read."""
+    """Queue the GitHub operations of new ledger entries; returns how many entries it read.
+
+    The first call, when govbot starts with GitHub for the first time, sets the checkpoint at
+    the ledger's head: earlier history is not replayed onto GitHub.
+    """
     with store.write() as uow:
-        point = uow.session.get(Checkpoint, CHECKPOINT)
-        head, head_at, _ = uow.head()
-        if point is None:
-            uow.session.add(Checkpoint(name=CHECKPOINT, seq=head, at=head_at or utcnow()))
-            uow.commit()
-            return 0
-        entries = uow.session.exec(
-            select(LedgerEntry)
-            .where(col(LedgerEntry.seq) > point.seq)
-            .order_by(col(LedgerEntry.seq))
-            .limit(batch)
-        ).all()
-        if not entries:
-            uow.commit()
-            return 0
-        names = labels_of(uow)
-        settings = common.foundation(uow)
-        github_settings = settings.github if settings is not None else {}
-        for entry in entries:
-            assert entry.seq is not None
-            for index, op in enumerate(operations(uow, entry, names, github_settings)):
-                uow.emit(entry.at, OUTBOX_KIND, f"github:ledger:{entry.seq}:{index}", op)
-        point.seq = entries[-1].seq or point.seq
-        point.at = entries[-1].at
-        uow.session.add(point)
+        read = follow_in(uow, batch=batch, start=True)
         uow.commit()
-        return len(entries)
+        return read
+
+
+def follow_in(uow: UnitOfWork, *, batch: int = BATCH, start: bool = False) -> int:
+    """``follow`` inside a transaction that is already open, without committing it.
+
+    Processing a delivery calls it before queueing its replies, so that what the record did
+    (a vote's announcement) reaches GitHub before the answers to later comments about it.
+    """
+    point = uow.session.get(Checkpoint, CHECKPOINT)
+    if point is None:
+        if start:
+            head, head_at, _ = uow.head()
+            uow.session.add(Checkpoint(name=CHECKPOINT, seq=head, at=head_at or utcnow()))
+        return 0
+    entries = uow.session.exec(
+        select(LedgerEntry)
+        .where(col(LedgerEntry.seq) > point.seq)
+        .order_by(col(LedgerEntry.seq))
+        .limit(batch)
+    ).all()
+    if not entries:
+        return 0
+    names = labels_of(uow)
+    settings = common.foundation(uow)
+    github_settings = settings.github if settings is not None else {}
+    for entry in entries:
+        assert entry.seq is not None
+        for index, op in enumerate(operations(uow, entry, names, github_settings)):
+            uow.emit(entry.at, OUTBOX_KIND, f"github:ledger:{entry.seq}:{index}", op)
+    point.seq = entries[-1].seq or point.seq
+    point.at = entries[-1].at
+    uow.session.add(point)
+    return len(entries)
 
 
 def operations(
@@ -605,6 +618,7 @@ __all__ = [
     "GitHubWorker",
     "Pacer",
     "follow",
+    "follow_in",
     "operations",
     "perform_due",
 ]

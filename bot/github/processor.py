@@ -147,6 +147,9 @@ def process(store: Store, delivery_id: int, watch: Watch) -> str:
                 outcome = plan_or_outcome.refused(error)
                 row = uow.session.get(Delivery, delivery_id)
                 assert row is not None
+        from bot.github.effects import follow_in  # effects builds on this module
+
+        follow_in(uow)  # what the record did leaves before the replies about it
         _finish(uow, row, key, now, outcome)
         uow.commit()
     log.info("github delivery %s: %s", key, outcome.result)
