@@ -82,6 +82,19 @@ def styles(names: Labels, group: str | None = None) -> dict[str, list[str]]:
     return out
 
 
+ACTIONS = frozenset(
+    {
+        "rfc.proposed",
+        "vote.opened",
+        "vote.closed",
+        "vote.cancelled",
+        "rfc.withdrawn",
+        "rfc.reproposed",
+    }
+)
+"""The ledger actions that call for GitHub operations (``operations`` says which)."""
+
+
 def marker(key: str) -> str:
     """The hidden line that lets a retry find a comment or issue it already created."""
     return f"<!-- govbot:{key} -->"
@@ -122,16 +135,20 @@ def follow_in(uow: UnitOfWork, *, batch: int = BATCH, start: bool = False) -> in
     ).all()
     if not entries:
         return 0
-    names = labels_of(uow)
-    settings = common.foundation(uow)
-    github_settings = settings.github if settings is not None else {}
-    for entry in entries:
-        assert entry.seq is not None
-        for index, op in enumerate(operations(uow, entry, names, github_settings)):
-            uow.emit(entry.at, OUTBOX_KIND, f"github:ledger:{entry.seq}:{index}", op)
-    point.seq = entries[-1].seq or point.seq
-    point.at = entries[-1].at
-    uow.session.add(point)
+    emitted = 0
+    if any(entry.action in ACTIONS for entry in entries):
+        names = labels_of(uow)
+        settings = common.foundation(uow)
+        github_settings = settings.github if settings is not None else {}
+        for entry in entries:
+            assert entry.seq is not None
+            for index, op in enumerate(operations(uow, entry, names, github_settings)):
+                uow.emit(entry.at, OUTBOX_KIND, f"github:ledger:{entry.seq}:{index}", op)
+                emitted += 1
+    if emitted or start:  # entries that call for nothing may be passed over again, cheaply
+        point.seq = entries[-1].seq or point.seq
+        point.at = entries[-1].at
+        uow.session.add(point)
     return len(entries)
 
 
@@ -139,10 +156,10 @@ def operations(
     uow: UnitOfWork, entry: LedgerEntry, names: Labels, github: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The GitHub operations one ledger entry calls for (none for most)."""
-    payload = json.loads(entry.payload)
     action, label = entry.action, entry.subject
-    if not label.startswith("RFC-"):
+    if action not in ACTIONS or not label.startswith("RFC-"):
         return []
+    payload = json.loads(entry.payload)
     every_outcome = [getattr(names, OUTCOME_LABEL[o]) for o in OUTCOME_LABEL]
     if action == "rfc.proposed":
         if payload.get("github"):
