@@ -118,6 +118,7 @@ class Service:
         self.watch: Any = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -201,6 +202,7 @@ class Service:
         from github import GithubException
 
         from bot.github.auth import app_login
+        from bot.github.effects import follow
         from bot.github.processor import Watch
 
         settings = self.settings
@@ -245,8 +247,6 @@ class Service:
             ) from None
         self.github = client
         self.watch = Watch(settings.github_repo, frozenset({own.lower()}))
-        from bot.github.effects import follow
-
         assert self.store is not None
         follow(self.store)  # the first start with GitHub begins following the ledger here
         log.info("signed in to GitHub as %s; watching %s", own, settings.github_repo)
@@ -330,8 +330,10 @@ class Service:
         for worker in (self.docs_worker, self.github_worker):
             if worker is not None:
                 worker.notify()
-        if self.scheduler is not None:
-            asyncio.get_running_loop().create_task(self.scheduler.refresh())
+        if self.scheduler is not None:  # kept until done: the loop holds tasks only weakly
+            refresh = asyncio.get_running_loop().create_task(self.scheduler.refresh())
+            self._refreshing.add(refresh)
+            refresh.add_done_callback(self._refreshing.discard)
 
     async def tick(self) -> list[str]:
         """Close what is due: deliveries received before now are processed first."""

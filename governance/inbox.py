@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 
 from governance.clock import iso
-from governance.model import Checkpoint, Delivery, DeliveryState
+from governance.model import Delivery, DeliveryState
 from governance.store import Store
 
 ATTEMPTS_MAX = 8
@@ -139,20 +139,6 @@ def failed(store: Store, delivery_id: int, now: datetime, error: str) -> Deliver
         uow.session.add(row)
         uow.commit()
         return row
-
-
-def checkpoint(store: Store, name: str) -> Checkpoint | None:
-    """A follower's checkpoint, if it has one yet."""
-    with store.read() as uow:
-        return uow.session.get(Checkpoint, name)
-
-
-def last_received(store: Store, source: str) -> datetime | None:
-    """When the newest delivery from ``source`` arrived (where catching up starts)."""
-    with store.read() as uow:
-        return uow.session.exec(
-            select(func.max(Delivery.received_at)).where(Delivery.source == source)
-        ).one()
 
 
 def unfinished(store: Store) -> list[dict[str, Any]]:

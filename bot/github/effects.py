@@ -168,9 +168,10 @@ def operations(
         group = uow.session.get(Group, rfc.group_id)
         slug = group.slug if group is not None else str(payload.get("group"))
         record = _record_link(uow, rfc.number, rfc.title)
+        author = common.person_by_id(uow, rfc.author_id).handle
         body = (
             f"{rfc.body}\n\n---\n*{label} of the `{slug}` group, proposed by "
-            f"`{_handle(uow, rfc.author_id)}` through govbot. Discuss it here; electors vote "
+            f"`{author}` through govbot. Discuss it here; electors vote "
             f"with `/vote yes`, `/vote no` or `/vote abstain` once a chair opens the vote.*"
             f"{record}\n\n{marker(label)}"
         )
@@ -255,13 +256,6 @@ def _record_link(uow: UnitOfWork, number: int, title: str) -> str:
     web = str((settings.github or {}).get("web_url") or "https://github.com").rstrip("/")
     url = f"{web}/{settings.docs['repo']}/blob/main/{rfc_path(number, title)}"
     return f"\n\nIts record (history, concerns, every ballot): {url}"
-
-
-def _handle(uow: UnitOfWork, person_id: int) -> str:
-    from governance.model import Person
-
-    who = uow.session.get(Person, person_id)
-    return who.handle if who is not None else "?"
 
 
 def _quote(text: str) -> str:

@@ -61,9 +61,10 @@ def since_when(store: Store, now: datetime, window: timedelta) -> datetime:
 def reconcile(
     store: Store, client: Github, watch: Watch, now: datetime, window: timedelta
 ) -> Reconciled:
-    """Store the deliveries that GitHub's history shows and govbot never received."""
+    """Store, in one commit, the deliveries GitHub's history shows and govbot never received."""
     since = since_when(store, now, window)
     report = Reconciled(since)
+    found: list[inbox.Arrival] = []  # stored together, in the order GitHub shows them
     with store.read() as uow:
         names = labels_of(uow)
         numbers = set(
@@ -120,7 +121,8 @@ def reconcile(
                 "sender": _user(event.actor),
             }
             key = f"github:issue-event:{event.id}"
-            report.labels += _store(store, watch, "issues", key, payload, now, report)
+            report.labels += 1
+            found.append(inbox.Arrival(SOURCE, key, "issues", payload, now))
         for comment in issue.get_comments(since=since):
             if parse(comment.body) is None:
                 continue
@@ -132,7 +134,11 @@ def reconcile(
                 "sender": _user(comment.user),
             }
             key = f"github:comment:{comment.id}"
-            report.comments += _store(store, watch, "issue_comment", key, payload, now, report)
+            report.comments += 1
+            found.append(inbox.Arrival(SOURCE, key, "issue_comment", payload, now))
+    wanted = [a for a in found if ignored_because(a.event, a.payload, watch) is None]
+    received = inbox.receive_many(store, wanted) if wanted else []
+    report.stored = [a.key for a, r in zip(wanted, received, strict=True) if r.new]
     with store.write() as uow:
         point = uow.session.get(Checkpoint, CHECKPOINT) or Checkpoint(name=CHECKPOINT)
         point.at = now
@@ -155,20 +161,3 @@ def _user(user: NamedUser | Organization | None) -> dict[str, Any]:
     if user is None:
         return {"login": "ghost", "type": "User"}
     return {"login": user.login, "type": user.type}
-
-
-def _store(
-    store: Store,
-    watch: Watch,
-    event: str,
-    key: str,
-    payload: dict[str, Any],
-    now: datetime,
-    report: Reconciled,
-) -> int:
-    """Store one delivery found in the history unless it was received already; 1 if read."""
-    if ignored_because(event, payload, watch) is not None:
-        return 1
-    if inbox.receive(store, SOURCE, key, event, payload, now).new:
-        report.stored.append(key)
-    return 1
