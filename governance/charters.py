@@ -1,10 +1,11 @@
 """Charters: load and validate the foundation's public governance files.
 
-The charters directory holds ``foundation.yaml`` (name, admins, docs repository, labels, default
-policies), ``people.yaml`` (the registry of people) and one ``<slug>.md`` per group (YAML front
-matter plus a Markdown body). ``check`` reports every problem at once, each with its file and
-line and a sentence saying what to write instead, so a maintainer can fix a pull request in one
-pass; ``load`` returns typed charters only when ``check`` finds nothing.
+The charters directory holds ``foundation.yaml`` (name, admins, docs repository, labels, GitHub
+settings, the Discord server, default policies), ``people.yaml`` (the registry of people) and
+one ``<slug>.md`` per group (YAML front matter plus a Markdown body). ``check`` reports every
+problem at once, each with its file and line and a sentence saying what to write instead, so a
+maintainer can fix a pull request in one pass; ``load`` returns typed charters only when
+``check`` finds nothing.
 
 The pydantic models check the shape of each file; the cross-file rules (slug equals the file name,
 every handle is a registered person, nobody listed twice, unique GitHub and Discord accounts,
@@ -50,6 +51,7 @@ __all__ = [
     "CharterFrontMatter",
     "Charters",
     "DiscordLinks",
+    "DiscordSettings",
     "DocsLink",
     "FoundationFile",
     "GitHubLinks",
@@ -315,6 +317,19 @@ class GitHubSettings(_Strict):
     )
 
 
+class DiscordSettings(_Strict):
+    """The foundation's Discord server: where RFC threads live and their links point."""
+
+    guild: Snowflake = Field(
+        title="Server id",
+        description=(
+            "The id of the foundation's Discord server (guild), quoted; the docs link RFC "
+            "threads to https://discord.com/channels/<server id>/<thread id>."
+        ),
+        examples=["795391426175647754"],
+    )
+
+
 class FoundationFile(_Strict):
     """``charters/foundation.yaml``: the foundation's identity, admins and default policies."""
 
@@ -332,6 +347,9 @@ class FoundationFile(_Strict):
     )
     labels: Labels = Field(default_factory=Labels, title="Labels")
     github: GitHubSettings = Field(default_factory=GitHubSettings, title="GitHub")
+    discord: DiscordSettings | None = Field(
+        default=None, title="Discord", description="The foundation's Discord server."
+    )
     policies: Policies = Field(
         default_factory=dict,
         title="Policies",
@@ -574,6 +592,14 @@ _HINTS: Final[dict[tuple[type[BaseModel], str], str]] = {
     (FoundationFile, "github"): "write {close_accepted: true} or {close_accepted: false}",
     (GitHubSettings, "close_accepted"): "write true or false",
     (GitHubSettings, "web_url"): "write the web address of GitHub, like https://github.com",
+    (FoundationFile, "discord"): (
+        'write {guild: "<server id>"}, the id of the foundation\'s Discord server, quoted'
+    ),
+    (DiscordSettings, "guild"): (
+        "write the Discord server id as a quoted string of 17 to 20 digits, like "
+        '"795391426175647754" (in Discord: Developer Mode on, right-click the server, '
+        "Copy Server ID)"
+    ),
     (FoundationFile, "policies"): (
         "write policy names (lowercase letters, digits, dashes) mapped to settings, "
         "like {default: {duration: 7d, quorum: 0.5}}"
@@ -612,6 +638,7 @@ _EXAMPLES: Final[dict[tuple[type[BaseModel], str], str]] = {
     (FoundationFile, "name"): "name: Open Model Initiative",
     (FoundationFile, "admins"): "admins: [ada]",
     (DocsLink, "repo"): "repo: my-org/governance",
+    (DiscordSettings, "guild"): 'guild: "795391426175647754"',
     (PeopleFile, "people"): "people: [{handle: ada, name: Ada Example}]",
     (PersonEntry, "handle"): "handle: ada",
     (PersonEntry, "name"): "name: Ada Example",

@@ -101,6 +101,7 @@ class Foundation(SQLModel, table=True):
     labels: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     docs: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     github: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    discord: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # {"guild": "<id>"}
     charters_digest: str = ""
     people_applied: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # people.yaml
     synced_at: datetime = _time()
@@ -238,6 +239,8 @@ class Vote(Decision, table=True):
     id: int | None = Field(default=None, primary_key=True)
     rfc_id: int | None = Field(default=None, foreign_key="rfcs.id", index=True)
     remaining_seconds: int | None = None  # time left while paused
+    reminded_at: datetime | None = _time(nullable=True)
+    """When electors were reminded of the deadline: at most once per vote, paused or not."""
 
 
 class BallotFields(SQLModel):
@@ -412,7 +415,8 @@ class Checkpoint(SQLModel, table=True):
     """How far a follower of the record got, kept across restarts.
 
     ``seq`` is the last ledger entry it handled; ``at`` a moment (e.g. up to when GitHub's
-    comments were read back at startup).
+    comments were read back at startup); ``value`` anything else it must remember (e.g. a hash
+    of the Discord application commands, synced again only when it changes).
     """
 
     __tablename__ = "checkpoints"
@@ -420,3 +424,23 @@ class Checkpoint(SQLModel, table=True):
     name: str = Field(primary_key=True)
     seq: int = 0
     at: datetime = _time()
+    value: str = ""
+
+
+class DiscordPost(SQLModel, table=True):
+    """A Discord message govbot posted and keeps up to date (a vote's message, its thread post).
+
+    ``key`` names what the message shows (``vote:12``), so a restart edits the same message
+    instead of posting a new one; ``shown`` is a digest of its content, so an edit that would
+    change nothing is never sent.
+    """
+
+    __tablename__ = "discord_posts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    channel_id: str
+    message_id: str
+    created_at: datetime = _time()
+    edited_at: datetime | None = _time(nullable=True)
+    shown: str = ""

@@ -233,12 +233,16 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
-        """A read-only unit of work; it never writes, so it needs no lock."""
+        """A read-only unit of work; it never writes, so it needs no lock.
+
+        It ends by closing the session rather than rolling it back: a rollback would expire the
+        rows read, and a row handed out of the block (a person, a vote) could not load again.
+        """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield UnitOfWork(session, writable=False)
             finally:
-                session.rollback()
+                session.close()
 
     def close(self) -> None:
         """Release pooled connections (tests open many stores)."""

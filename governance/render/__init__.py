@@ -47,16 +47,21 @@ def render_docs(session: Session, scope: Scope | None = None) -> dict[str, str]:
 
 
 BALLOT_ACTIONS = frozenset({"ballot.cast", "election.ranked"})
-LEDGER_ONLY_ACTIONS = frozenset({"person.link-started"})
-"""Entries no page shows but the ledger's (a code was asked for; the code itself is secret)."""
+OWN_PAGE_ACTIONS = BALLOT_ACTIONS | {"vote.reminded", "rfc.thread-linked"}
+"""Entries shown on their own RFC's or election's page only, never on an index or group page."""
+LEDGER_ONLY_ACTIONS = frozenset({"person.link-started", "person.registered"})
+"""Entries no page shows but the ledger's: a code was asked for (the code itself is secret); a
+member registered through Discord (someone new, in no group, so on no page until they act,
+and that act is an entry of its own)."""
 
 
 def scope_of(entries: Iterable[tuple[str, str]], group_slugs: Iterable[str]) -> Scope | None:
     """The pages a batch of ledger entries ``(subject, action)`` touches; None for everything.
 
     RFC and election subjects touch their own page, their group's and the indexes; a batch of
-    ballots only touches the pages of their votes. A group subject touches the group's page;
-    anything else (a person, the charters) may show on any page.
+    ballots, reminders and thread links only touches the pages of their RFCs and elections. A
+    group subject touches the group's page; anything else (a person, the charters) may show on
+    any page.
     """
     slugs = set(group_slugs)
     rfcs: set[int] = set()
@@ -66,7 +71,7 @@ def scope_of(entries: Iterable[tuple[str, str]], group_slugs: Iterable[str]) -> 
     for subject, action in entries:
         if action in LEDGER_ONLY_ACTIONS:
             continue
-        indexes = indexes or action not in BALLOT_ACTIONS
+        indexes = indexes or action not in OWN_PAGE_ACTIONS
         if match := RFC_SUBJECT.match(subject):
             rfcs.add(int(match.group(1)))
         elif match := ELECTION_SUBJECT.match(subject):

@@ -74,6 +74,9 @@ ACTION_WORDS = {
     "vote.resumed": "vote resumed",
     "vote.closed": "vote closed",
     "vote.cancelled": "cancelled the vote",
+    "vote.reminded": "reminder sent",
+    "rfc.linked": "linked the GitHub issue",
+    "rfc.thread-linked": "linked the Discord thread",
     "election.opened": "opened the election",
     "election.closed": "election closed",
     "election.cancelled": "cancelled the election",
@@ -151,6 +154,8 @@ def environment() -> jinja2.Environment:
 
 
 ISSUE_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+SNOWFLAKE = re.compile(r"[0-9]{17,20}")
+DISCORD_WEB = "https://discord.com/channels"
 
 
 class Pages:
@@ -213,6 +218,22 @@ class Pages:
         if foundation is not None and foundation.github:
             web = str(foundation.github.get("web_url") or web).rstrip("/")
         return md.Safe(f"[{md.inline(f'{repo}#{number}')}]({web}/{repo}/issues/{number})")
+
+    def thread_link(self, thread_id: str) -> md.Safe:
+        """``[Discord thread](https://discord.com/channels/<server>/<thread>)``, to join in.
+
+        Without the foundation's Discord server in foundation.yaml there is no address to link,
+        so the thread is named by its id. Ids are checked to be digits before they go in a link.
+        """
+        if not SNOWFLAKE.fullmatch(thread_id):
+            return md.Safe("—")
+        foundation = self.r.foundation
+        guild = str(
+            ((foundation.discord if foundation is not None else None) or {}).get("guild", "")
+        )
+        if not SNOWFLAKE.fullmatch(guild):
+            return md.Safe(f"Discord thread {thread_id}")
+        return md.Safe(f"[Discord thread]({DISCORD_WEB}/{guild}/{thread_id})")
 
     def election_link(self, here: str, election: Any) -> md.Safe:
         """``[E-0003: Datasets chair](elections/0003-datasets-chair.md)``."""
@@ -501,6 +522,13 @@ def _event(event: HistoryEvent, pages: Pages) -> dict[str, Any]:
         detail = f"#{payload.get('concern_id')}"
     elif event.action == "vote.opened":
         detail = f"policy {payload.get('policy_name', '')}"
+    elif event.action == "vote.reminded":
+        waiting = int(payload.get("waiting") or 0)
+        detail = f"{waiting} elector{'' if waiting == 1 else 's'} had not voted"
+    elif event.action == "rfc.linked":
+        detail = str(payload.get("github", ""))
+    elif event.action == "rfc.thread-linked":
+        detail = str(payload.get("discord", ""))
     return {
         "seq": event.seq,
         "at": event.at,

@@ -138,6 +138,7 @@ def load(session: Session, scope: Scope | None) -> Record:
                 col(Rfc.updated_at),
                 col(Rfc.github_repo),
                 col(Rfc.github_issue),
+                col(Rfc.discord_thread_id),
             )
             .where(_in(col(Rfc.number), scope.rfcs if only and scope else None))
             .order_by(col(Rfc.number)),

@@ -29,6 +29,9 @@ SYSTEM = "govbot"
 """The actor of automatic changes (deadlines, early closes, charter syncs)."""
 
 HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+HANDLE_MAX = 40
+SNOWFLAKE = re.compile(r"[0-9]{17,20}")
+"""A Discord id (user, server, channel, thread): 17 to 20 ASCII digits, matched in full."""
 TITLE_MAX = 200
 BODY_MAX = 100_000
 TEXT_MAX = 4_000
@@ -85,6 +88,11 @@ def person(uow: UnitOfWork, handle: str) -> Person:
             "charters/people.yaml or ask a foundation admin to run `people add`."
         )
     return found
+
+
+def person_by_discord(uow: UnitOfWork, discord_id: str) -> Person | None:
+    """The person a Discord user is linked to, if any: how the Discord front end knows people."""
+    return uow.session.exec(select(Person).where(Person.discord_id == discord_id)).first()
 
 
 def person_by_id(uow: UnitOfWork, person_id: int) -> Person:

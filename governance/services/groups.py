@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from governance.model import (
     Group,
     JoinRequest,
     JoinState,
+    LedgerEntry,
     Membership,
     Person,
     Role,
@@ -33,6 +35,8 @@ ROLES = tuple(r.value for r in Role)
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 """GitHub's rule for logins (as ``charters.GITHUB_LOGIN_PATTERN``): no ``%`` or ``_`` to match
 as LIKE wildcards when looking for a clash."""
+RESERVED_HANDLES = frozenset({common.SYSTEM})
+"""Handles nobody may register: ``govbot`` is the actor of automatic changes in the ledger."""
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -72,6 +76,14 @@ class PersonView:
         return cls(who.handle, who.name, who.github, who.discord_id)
 
 
+def _check_discord_id(discord_id: str) -> None:
+    if not common.SNOWFLAKE.fullmatch(discord_id):
+        raise InvalidInput(
+            f"'{discord_id[:40]}' is not a Discord user id; it is a number of 17 to 20 digits "
+            "(Developer Mode, right-click the user, Copy User ID)."
+        )
+
+
 def _check_accounts(
     uow: UnitOfWork, github: str | None, discord_id: str | None, me: int | None
 ) -> None:
@@ -90,11 +102,7 @@ def _check_accounts(
                 "unlink it there first."
             )
     if discord_id is not None:
-        if not discord_id.isdigit() or not 17 <= len(discord_id) <= 20:
-            raise InvalidInput(
-                f"'{discord_id[:40]}' is not a Discord user id; it is a number of 17 to 20 digits "
-                "(Developer Mode, right-click the user, Copy User ID)."
-            )
+        _check_discord_id(discord_id)
         other = uow.session.exec(
             select(Person).where(Person.discord_id == discord_id, col(Person.id) != me)
         ).first()
@@ -155,6 +163,78 @@ def link_person(uow: UnitOfWork, actor: str, now: datetime, command: LinkPerson)
     return PersonView.of(who)
 
 
+@dataclass(frozen=True)
+class RegisterMember:
+    """A Discord member the registry does not know yet, as Discord describes them."""
+
+    discord_id: str
+    username: str
+    name: str
+
+
+def register_member(uow: UnitOfWork, now: datetime, command: RegisterMember) -> PersonView:
+    """Register a Discord member on first use, so anyone can take part without an admin.
+
+    The handle comes from the Discord username (see ``member_handle``), made unique with ``-2``,
+    ``-3``...; the Discord id is recorded, so the same member is found again next time. Someone
+    already linked to that Discord id is returned unchanged, with no ledger entry and no commit:
+    asking twice is harmless. The new person is the actor of their own registration.
+    """
+    _check_discord_id(command.discord_id)
+    known = common.person_by_discord(uow, command.discord_id)
+    if known is not None:
+        return PersonView.of(known)
+    uow.check_time(now)
+    handle = _free_handle(uow, member_handle(command.username))
+    name = _member_name(command, handle)
+    who = Person(handle=handle, name=name, discord_id=command.discord_id, created_at=now)
+    uow.session.add(who)
+    uow.record(
+        now,
+        handle,
+        "person.registered",
+        handle,
+        {"handle": handle, "name": name, "discord_id": command.discord_id, "via": "discord"},
+    )
+    uow.commit()
+    return PersonView.of(who)
+
+
+def member_handle(username: str) -> str:
+    """The handle a username asks for: ``Ada.Lovelace`` -> ``ada-lovelace``, ``Zoë`` -> ``zoe``.
+
+    Accents are dropped, every run of characters a handle cannot hold becomes one dash, dashes
+    at the ends go, and the result is cut to the handle length limit; nothing left: ``member``.
+    """
+    folded = unicodedata.normalize("NFKD", username)
+    text = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return text[: common.HANDLE_MAX].rstrip("-") or "member"
+
+
+def _free_handle(uow: UnitOfWork, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... (cut to fit): the first nobody has."""
+    stem = base[:20]  # every candidate starts with it: suffixes take at most 10 characters
+    taken = set(uow.session.exec(select(Person.handle).where(col(Person.handle).like(f"{stem}%"))))
+    taken |= RESERVED_HANDLES
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        suffix = f"-{number}"
+        candidate = base[: common.HANDLE_MAX - len(suffix)].rstrip("-") + suffix
+    return common.check_handle(candidate)
+
+
+def _member_name(command: RegisterMember, handle: str) -> str:
+    """The display name, else the username, else the handle: registration never fails on it."""
+    for text in (command.name, command.username):
+        try:
+            return common.clean_text(text, "name", limit=100, multiline=False)
+        except InvalidInput:
+            continue
+    return handle
+
+
 def list_people(uow: UnitOfWork) -> list[PersonView]:
     """Everyone registered, by handle."""
     return [PersonView.of(p) for p in uow.session.exec(select(Person).order_by(Person.handle))]
@@ -175,6 +255,7 @@ class SyncReport:
     groups_revised: list[str] = field(default_factory=list)
     roster_changes: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    people_withheld: list[str] = field(default_factory=list)  # entries not applied: conflicts
 
 
 def _file_roster(front: Any) -> dict[str, list[str]]:
@@ -212,6 +293,7 @@ def sync_charters(uow: UnitOfWork, actor: str, now: datetime, charters: Charters
     settings.labels = dumped.get("labels", {})
     settings.docs = dumped.get("docs", {})
     settings.github = dumped.get("github", {})
+    settings.discord = dumped.get("discord", {})
     settings.charters_digest = digest
     settings.synced_at = now
     uow.session.add(settings)
@@ -248,14 +330,29 @@ def _sync_people(
     """Apply people.yaml as the difference from the version applied before, field by field.
 
     Accounts linked through govbot so survive edits that do not touch that person's entry.
+    Nobody is ever removed. Someone who registered through Discord and was never listed keeps
+    their record: an entry with their handle is applied only when it names their Discord id
+    (the same person, listed now); otherwise it is a conflict, reported and left out.
     """
     previous: dict[str, dict[str, Any]] = settings.people_applied or {}
     existing = {p.handle: p for p in uow.session.exec(select(Person))}
+    unlisted = [
+        e.handle for e in charters.people if e.handle in existing and e.handle not in previous
+    ]
+    registered = _registered_members(uow, unlisted)
     applied: dict[str, dict[str, Any]] = {}
     for entry in charters.people:
         fields = {f: getattr(entry, f) for f in PERSON_FIELDS}
-        applied[entry.handle] = fields
         who = existing.get(entry.handle)
+        if who is not None and who.handle in registered and entry.discord_id != who.discord_id:
+            report.conflicts.append(
+                f"{entry.handle}: the handle belongs to a member who registered through Discord "
+                f"(Discord id {who.discord_id}); not applied. Give the entry another handle, or "
+                f'add discord_id: "{who.discord_id}" to it if it is the same person'
+            )
+            report.people_withheld.append(entry.handle)
+            continue
+        applied[entry.handle] = fields
         if who is None:
             who = Person(handle=entry.handle, name=entry.name, created_at=now)
             changed = dict(fields)
@@ -269,9 +366,16 @@ def _sync_people(
                 continue
             report.people_updated.append(entry.handle)
         for field_name, value in changed.items():
-            if field_name != "name" and value is not None and _taken(uow, field_name, value, who):
+            holder = (
+                None
+                if field_name == "name" or value is None
+                else _holder(uow, field_name, value, who)
+            )
+            if holder is not None:
                 report.conflicts.append(
-                    f"{entry.handle}: {field_name} {value} is linked to someone else; not applied"
+                    f"{entry.handle}: {field_name} {value} is linked to {holder.handle}; not "
+                    f"applied. If they are the same person, give the entry the handle "
+                    f"{holder.handle}"
                 )
                 continue
             setattr(who, field_name, value)
@@ -280,22 +384,51 @@ def _sync_people(
     settings.people_applied = applied
 
 
-def _taken(uow: UnitOfWork, field_name: str, value: str, who: Person) -> bool:
+def _registered_members(uow: UnitOfWork, handles: list[str]) -> set[str]:
+    """Those of ``handles`` who registered themselves through Discord (the ledger says so)."""
+    if not handles:
+        return set()
+    return set(
+        uow.session.exec(
+            select(LedgerEntry.subject).where(
+                LedgerEntry.action == "person.registered", col(LedgerEntry.subject).in_(handles)
+            )
+        )
+    )
+
+
+def _holder(uow: UnitOfWork, field_name: str, value: str, who: Person) -> Person | None:
+    """Someone other than ``who`` already linked to this GitHub login or Discord id."""
     if field_name == "github":
         match = func.lower(col(Person.github)) == value.lower()
     else:
         match = col(Person.discord_id) == value
-    other = uow.session.exec(select(Person).where(match, col(Person.id) != who.id)).first()
-    return other is not None
+    return uow.session.exec(select(Person).where(match, col(Person.id) != who.id)).first()
 
 
 def _sync_group(
     uow: UnitOfWork, now: datetime, slug: str, charter: Any, report: SyncReport
 ) -> None:
+    """Found or revise a group from its charter, applying the roster as a diff.
+
+    People whose people.yaml entry was withheld get no role from it; the revision records the
+    roster without them, so once their entry applies, the same charter gives them their role.
+    """
     front = charter.front
     found = uow.session.exec(select(Group).where(Group.slug == slug)).first()
-    if found is not None and found.charter_sha256 == charter.sha256:
-        return
+    new = {
+        role: [h for h in handles if h not in report.people_withheld]
+        for role, handles in _file_roster(front).items()
+    }
+    last = None
+    if found is not None:
+        last = uow.session.exec(
+            select(CharterRevision)
+            .where(CharterRevision.group_id == found.id)
+            .order_by(col(CharterRevision.id).desc())
+        ).first()
+        if found.charter_sha256 == charter.sha256 and (last is None or last.roster == new):
+            return
     previous: dict[str, list[str]] = {}
     if found is None:
         found = Group(
@@ -308,11 +441,6 @@ def _sync_group(
         )
         report.groups_founded.append(slug)
     else:
-        last = uow.session.exec(
-            select(CharterRevision)
-            .where(CharterRevision.group_id == found.id)
-            .order_by(col(CharterRevision.id).desc())
-        ).first()
         previous = last.roster if last is not None else {}
         report.groups_revised.append(slug)
     found.name = front.name
@@ -326,7 +454,11 @@ def _sync_group(
     uow.session.add(found)
     uow.session.flush()
     assert found.id is not None
-    new = _file_roster(front)
+    for role, handles in _file_roster(front).items():
+        for handle in sorted(set(handles) & set(report.people_withheld)):
+            report.conflicts.append(
+                f"{slug}: {handle} was not made {role}: their people.yaml entry was not applied"
+            )
     _apply_roster_diff(uow, now, found, _role_by_person(previous), _role_by_person(new), report)
     uow.session.add(
         CharterRevision(group_id=found.id, sha256=charter.sha256, roster=new, applied_at=now)

@@ -229,6 +229,64 @@ def link_issue(uow: UnitOfWork, actor: str, now: datetime, command: LinkIssue) -
     return RfcRef(label, rfc.number, rfc.status)
 
 
+@dataclass(frozen=True)
+class LinkThread:
+    """Record the Discord thread where an RFC is discussed."""
+
+    rfc: str
+    thread_id: str
+
+
+def rfc_of_thread(uow: UnitOfWork, thread_id: str) -> Rfc | None:
+    """The RFC a Discord thread carries, if any (a message in a thread finds its RFC)."""
+    return uow.session.exec(select(Rfc).where(Rfc.discord_thread_id == thread_id)).first()
+
+
+def link_thread(uow: UnitOfWork, actor: str, now: datetime, command: LinkThread) -> RfcRef:
+    """Link an RFC to its Discord thread; the same thread again is a no-op, another replaces it.
+
+    The author, a chair of the group, an admin or govbot itself may link it. A thread carries
+    one RFC, so its messages can always be read as about that RFC.
+    """
+    uow.check_time(now)
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    if not common.SNOWFLAKE.fullmatch(command.thread_id):
+        raise InvalidInput(
+            f"'{command.thread_id[:40]}' is not a Discord thread id; it is a number of 17 to 20 "
+            "digits (Developer Mode, right-click the thread, Copy Thread ID)."
+        )
+    if actor != common.SYSTEM:
+        who = common.person(uow, actor)
+        if who.id != rfc.author_id:
+            group_ = uow.session.get(Group, rfc.group_id)
+            assert group_ is not None
+            try:
+                common.require_chair(uow, group_, who, f"link {label} to a Discord thread")
+            except PermissionDenied as denied:
+                raise PermissionDenied(
+                    f"Only the author of {label}, a chair of {group_.slug} or a foundation admin "
+                    f"may link it to a Discord thread; {actor} is none of them."
+                ) from denied
+    if rfc.discord_thread_id == command.thread_id:
+        uow.commit()  # nothing changed: end the transaction all the same
+        return RfcRef(label, rfc.number, rfc.status)
+    other = rfc_of_thread(uow, command.thread_id)
+    if other is not None:
+        raise Conflict(
+            f"Discord thread {command.thread_id} already carries "
+            f"{common.rfc_label(other.number)}; open a new thread for {label}."
+        )
+    previous = rfc.discord_thread_id
+    rfc.discord_thread_id = command.thread_id
+    uow.session.add(rfc)
+    uow.record(
+        now, actor, "rfc.thread-linked", label, {"discord": command.thread_id, "previous": previous}
+    )
+    uow.commit()
+    return RfcRef(label, rfc.number, rfc.status)
+
+
 def withdraw_rfc(uow: UnitOfWork, actor: str, now: datetime, command: WithdrawRfc) -> RfcRef:
     """The author (or an admin) withdraws an RFC that is in discussion."""
     uow.check_time(now)
@@ -684,6 +742,27 @@ def _tally(uow: UnitOfWork, vote: Vote, frozen: rules.Policy) -> rules.Tally:
     return rules.count(
         frozen, len(vote.electorate), counts["yes"], counts["no"], counts["abstain"], non_binding
     )
+
+
+def waiting_electors(uow: UnitOfWork, vote: Vote) -> list[Person]:
+    """The electors of the vote's frozen electorate who have cast no ballot yet, by handle.
+
+    Whom a reminder is for. Electors are frozen as handles when the vote opens; people are never
+    deleted, so every one of them is found.
+    """
+    voted = set(
+        uow.session.exec(
+            select(Person.handle)
+            .join(Ballot, col(Ballot.person_id) == col(Person.id))
+            .where(Ballot.vote_id == vote.id)
+        )
+    )
+    waiting = sorted(set(vote.electorate) - voted)
+    found: list[Person] = []
+    for start in range(0, len(waiting), 500):  # bounded IN lists on every backend
+        chunk = waiting[start : start + 500]
+        found += uow.session.exec(select(Person).where(col(Person.handle).in_(chunk))).all()
+    return sorted(found, key=lambda p: p.handle)
 
 
 def _settled(uow: UnitOfWork, vote: Vote, frozen: rules.Policy) -> bool:
