@@ -116,6 +116,11 @@ class Service:
         self.github_worker: Any = None
         self.github: Any = None
         self.watch: Any = None
+        self.discord: Any = None
+        self.bridge: Any = None
+        self.discord_worker: Any = None
+        self._gateway: asyncio.Task[None] | None = None
+        self._refresh_waiting = False
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._refreshing: set[asyncio.Task[None]] = set()
@@ -147,6 +152,8 @@ class Service:
                 settings.docs_dir,
             )
         publisher = await asyncio.to_thread(self._docs_publisher)
+        if settings.discord_enabled:
+            await self._connect_discord()
         secret = settings.github_webhook_secret
         self.state = WebState(
             self.store,
@@ -251,6 +258,43 @@ class Service:
         follow(self.store)  # the first start with GitHub begins following the ledger here
         log.info("signed in to GitHub as %s; watching %s", own, settings.github_repo)
 
+    async def _connect_discord(self) -> None:
+        """Sign in, join the gateway, sync the commands if they changed."""
+        from bot.discord import client as discord_client
+        from bot.discord.bridge import Bridge
+        from bot.discord.effects import follow
+
+        settings = self.settings
+        assert self.store is not None and settings.discord_token is not None
+        discord_client.point_at(settings.discord_api_url, settings.discord_gateway_url)
+        guild = await asyncio.to_thread(self._discord_guild)
+        self.bridge = Bridge(self.store, clock=self.clock, changed=self._changed)
+        client = discord_client.GovbotClient(self.bridge, guild)
+        try:
+            self._gateway = await discord_client.start(
+                client, settings.discord_token.get_secret_value(), api_url=settings.discord_api_url
+            )
+            await client.sync_if_changed(self.store)
+        except discord_client.DiscordError as error:
+            raise StartupError(str(error)) from None
+        self.discord = client
+        await asyncio.to_thread(follow, self.store)  # the first start begins following here
+        log.info("signed in to Discord as %s; server %s", client.user, guild or "(global commands)")
+
+    def _discord_guild(self) -> int | None:
+        from governance.services import common
+
+        assert self.store is not None
+        with self.store.read() as uow:
+            found = common.foundation(uow)
+            guild = None if found is None else (found.discord or {}).get("guild")
+        if guild is None:
+            log.warning(
+                "foundation.yaml names no Discord server (discord: {guild}); commands are "
+                "registered globally and roles are not mirrored"
+            )
+        return None if guild is None else int(guild)
+
     def _docs_publisher(self) -> Any:
         from bot import wiring
 
@@ -316,6 +360,12 @@ class Service:
             effects = GitHubEffects(self.github, self.settings.github_repo)
             self.github_worker = GitHubWorker(self.store, effects, clock=self.clock)
             self._spawn(self.github_worker.run(self._stop), "github")
+        if self.discord is not None:
+            from bot.discord.effects import DiscordEffects, DiscordWorker
+
+            shown = DiscordEffects(self.store, self.discord, clock=self.clock)
+            self.discord_worker = DiscordWorker(self.store, shown, clock=self.clock)
+            self._spawn(self.discord_worker.run(self._stop), "discord")
         self._spawn(self.processor.run(self._stop), "deliveries")
         self.scheduler = Scheduler(self.store, self.tick, clock=self.clock)
         await self.scheduler.start()
@@ -326,14 +376,22 @@ class Service:
     # --- running ---------------------------------------------------------------------------
 
     def _changed(self) -> None:
-        """The record changed in this process: publish, tell GitHub, reschedule."""
-        for worker in (self.docs_worker, self.github_worker):
+        """The record changed in this process: publish, tell GitHub and Discord, reschedule."""
+        for worker in (self.docs_worker, self.github_worker, self.discord_worker):
             if worker is not None:
                 worker.notify()
-        if self.scheduler is not None:  # kept until done: the loop holds tasks only weakly
-            refresh = asyncio.get_running_loop().create_task(self.scheduler.refresh())
-            self._refreshing.add(refresh)
+        if self.scheduler is not None and not self._refresh_waiting:
+            # One refresh waiting at a time covers every change before it starts: a burst of
+            # clicks reschedules once, not once per click.
+            self._refresh_waiting = True
+            refresh = asyncio.get_running_loop().create_task(self._refresh())
+            self._refreshing.add(refresh)  # kept until done: the loop holds tasks only weakly
             refresh.add_done_callback(self._refreshing.discard)
+
+    async def _refresh(self) -> None:
+        self._refresh_waiting = False
+        assert self.scheduler is not None
+        await self.scheduler.refresh()
 
     async def tick(self) -> list[str]:
         """Close what is due: deliveries received before now are processed first."""
@@ -377,10 +435,34 @@ class Service:
                 if not task.cancelled() and task.exception() is not None:
                     log.error("%s ended with an error", task.get_name(), exc_info=task.exception())
         self._tasks = []
+        await self._close_discord()
         if self.store is not None:
             self.store.close()
         if not quiet:
             log.info("govbot stopped")
+
+    async def _close_discord(self) -> None:
+        """Close the gateway with 1000, after the work in hand is done.
+
+        discord.py's ``close()`` alone races its own pending read, which closes the socket first
+        with 4000 (a resumable close: the bot would linger online). Stopping the read loop first
+        lets ``close()`` send the 1000 that ends the session.
+        """
+        if self._gateway is not None:
+            self._gateway.cancel()
+            try:
+                await self._gateway
+            except asyncio.CancelledError:
+                pass
+            except Exception as error:  # the gateway ended with an error: nothing left to do
+                log.warning("the Discord gateway ended with %s", type(error).__name__)
+            self._gateway = None
+        if self.discord is not None:
+            await self.discord.close()
+            self.discord = None
+        if self.bridge is not None:
+            await asyncio.to_thread(self.bridge.close)
+            self.bridge = None
 
 
 def _github_message(error: Any) -> str:

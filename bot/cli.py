@@ -216,6 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
     github = command(link, "github", cmd_link_github, "get a one-time code to link a GitHub login")
     github.add_argument("login", help="the GitHub login to link")
 
+    discord_area = area("discord", "the Discord server")
+    mirror = command(
+        discord_area,
+        "roles",
+        cmd_discord_roles,
+        "mirror group rosters to Discord roles (a dry run unless --apply)",
+    )
+    mirror.add_argument("--group", help="one group's role only")
+    mirror.add_argument("--apply", action="store_true", help="make the changes planned")
+    mirror.add_argument(
+        "--force",
+        action="store_true",
+        help="allow removing more than a quarter of a role's holders in one sync",
+    )
+
     ledger = area("ledger", "the hash-chained record of every change")
     command(ledger, "verify", cmd_ledger_verify, "recompute the chain")
     tail = command(ledger, "tail", cmd_ledger_tail, "show the latest entries")
@@ -497,6 +512,52 @@ def cmd_link_github(c: Console) -> Answer:
     return Answer(
         f"Your code for {started.login}: {started.code}\n{started.instructions}", started.__dict__
     )
+
+
+def cmd_discord_roles(c: Console) -> Answer:
+    """Plan (and with --apply, make) the role changes that mirror group rosters."""
+    import asyncio
+
+    from bot.discord.roles import mirror_from_console
+
+    configured = settings()
+    if configured.discord_token is None:
+        raise UsageError(
+            "GOVBOT_DISCORD_TOKEN is not set; the roles are read from and written to Discord "
+            "with the bot's token."
+        )
+    from bot.discord.client import DiscordError
+
+    try:
+        report = asyncio.run(
+            mirror_from_console(
+                c.store(),
+                configured,
+                apply=c.args.apply,
+                force=c.args.force,
+                group=c.args.group,
+            )
+        )
+    except DiscordError as error:
+        raise UsageError(str(error)) from None
+    refused = any(p.refused for p in report.plans)
+    data = {
+        "dry_run": report.dry_run,
+        "plans": [
+            {
+                "group": p.group,
+                "role": p.role,
+                "holders": p.holders,
+                "add": p.add,
+                "remove": p.remove,
+                "absent": p.absent,
+                "refused": p.refused,
+                "applied": p.applied,
+            }
+            for p in report.plans
+        ],
+    }
+    return Answer(report.summary(), data, 3 if refused else 0)
 
 
 def cmd_run(c: Console) -> Answer:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 PREFIX = "GOVBOT_"
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
+DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 REPO_PATTERN = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
 SECRETS = frozenset(
     {"github_webhook_secret", "github_token", "github_private_key", "discord_token"}
@@ -75,6 +77,16 @@ class Settings(BaseSettings):
         description="REST root: https://api.github.com, or https://HOST/api/v3 (Enterprise).",
     )
     discord_token: SecretStr | None = Field(default=None, description="The Discord bot token.")
+    discord_api_url: str = Field(
+        default=DEFAULT_DISCORD_API_URL,
+        pattern=r"^https?://\S+$",
+        description="Discord's REST root (a local stand-in's, for testing).",
+    )
+    discord_gateway_url: str = Field(
+        default=DEFAULT_DISCORD_GATEWAY_URL,
+        pattern=r"^wss?://\S+$",
+        description="Discord's gateway (a local stand-in's, for testing).",
+    )
     docs_debounce: float = Field(
         default=5.0,
         gt=0,
@@ -196,6 +208,11 @@ class Settings(BaseSettings):
     def github_enabled(self) -> bool:
         """Whether GitHub credentials are set (otherwise: the embedded default)."""
         return self.github_token is not None or self.github_app_id is not None
+
+    @property
+    def discord_enabled(self) -> bool:
+        """Whether a Discord bot token is set (then the Discord client runs too)."""
+        return self.discord_token is not None
 
     @property
     def database_shown(self) -> str:

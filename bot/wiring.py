@@ -44,14 +44,16 @@ def sync_charters(store: Store, directory: Path, now: datetime) -> bool:
 
 
 def catch_up(store: Store, now: datetime) -> list[str]:
-    """Run ``tick(now)`` so whatever fell due while nobody was looking is closed first."""
+    """Run ``tick(now)`` so whatever fell due while nobody was looking is closed (or reminded)."""
     from governance.services import ticks
 
     with store.write() as uow:
         report = ticks.tick(uow, now)
-    return [f"{v['rfc']}: {v['outcome']}" for v in report.closed_votes] + [
-        f"{e['election']}: {e['outcome']}" for e in report.closed_elections
-    ]
+    return (
+        [f"{v['rfc']}: {v['outcome']}" for v in report.closed_votes]
+        + [f"{e['election']}: {e['outcome']}" for e in report.closed_elections]
+        + [f"{r['rfc']}: reminder" for r in report.reminded]
+    )
 
 
 def docs_publisher(store: Store, docs_dir: Path, client: Github | None) -> Publisher:

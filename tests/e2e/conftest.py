@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.github import FakeGitHub
+from tests.support.discord import Server, discord_charters, discord_settings, server
 from tests.support.service import (
     DOCS_REPO,
     REPO,
@@ -60,3 +62,49 @@ def world(tmp_path: Path, fake: FakeGitHub) -> Iterator[World]:
         yield holder["w"]
     finally:
         holder["w"].running.stop()
+
+
+# --- with Discord -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def discord_fake() -> Iterator[FakeDiscord]:
+    with FakeDiscord() as server:
+        yield server
+
+
+@dataclass
+class DiscordWorld(World):
+    """``World`` with the fake Discord: members act there, and see what govbot posts."""
+
+    server: Server
+
+    def restart(self, **extra: str) -> Running:
+        return super().restart(**(discord_settings(self.server.fake) | extra))
+
+    def settle(self, *, docs: bool = False) -> None:
+        self.running.settle(docs=docs)
+
+
+def start_discord_world(
+    tmp: Path, fake: FakeGitHub, discord_fake: FakeDiscord, *, group_policies: str = ""
+) -> DiscordWorld:
+    """govbot running with GitHub and Discord, the foundation's people on the server."""
+    clock = Clock(fake, others=[discord_fake])
+    setup = server(discord_fake)
+    charters = discord_charters(tmp / "charters", setup, group_policies=group_policies)
+    settings = settings_for(tmp, fake, charters, **discord_settings(discord_fake))
+    running = Running(settings, clock).start()
+    holder: dict[str, DiscordWorld] = {}
+    side = GitHubSide(fake, lambda: holder["w"].running)
+    holder["w"] = DiscordWorld(tmp, fake, clock, charters, running, side, setup)
+    return holder["w"]
+
+
+@pytest.fixture
+def dworld(tmp_path: Path, fake: FakeGitHub, discord_fake: FakeDiscord) -> Iterator[DiscordWorld]:
+    world = start_discord_world(tmp_path, fake, discord_fake)
+    try:
+        yield world
+    finally:
+        world.running.stop()

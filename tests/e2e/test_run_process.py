@@ -32,6 +32,7 @@ from governance.model import Delivery
 from governance.refs import rfc_label
 from governance.services import rfcs
 from governance.store import Store
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.github import FakeGitHub
 from tests.support import webhooks
 from tests.support.keys import rsa_key
@@ -491,12 +492,31 @@ def start_refuse_stop(govbot: Govbot) -> None:
 def test_token_and_webhook_secret_never_reach_the_output(
     spawn: Spawn, fake: FakeGitHub, tmp_path: Path
 ) -> None:
+    discord_token = "discord-SECRET-MTIzNDU2Nzg5"
     secrets = {
         "GOVBOT_GITHUB_TOKEN": fake.issue_token(BOT, token="ghp_TOKENtokenTOKEN0123456789abcdefAB"),
         "GOVBOT_GITHUB_WEBHOOK_SECRET": "hook-SECRET-4f1c9b2e77d0",
-        "GOVBOT_DISCORD_TOKEN": "discord-SECRET-MTIzNDU2Nzg5",
+        "GOVBOT_DISCORD_TOKEN": discord_token,
     }
-    settings = github_settings(tmp_path, fake, GOVBOT_LOG_LEVEL="DEBUG", **secrets)
+    discord_fake = FakeDiscord(token=discord_token).start()
+    secrets_at = {
+        "GOVBOT_DISCORD_API_URL": discord_fake.api_url,
+        "GOVBOT_DISCORD_GATEWAY_URL": discord_fake.gateway_url,
+    }
+    try:
+        _secrets_stay_hidden(spawn, fake, tmp_path, secrets, secrets_at)
+    finally:
+        discord_fake.stop()
+
+
+def _secrets_stay_hidden(
+    spawn: Spawn,
+    fake: FakeGitHub,
+    tmp_path: Path,
+    secrets: dict[str, str],
+    extra: dict[str, str],
+) -> None:
+    settings = github_settings(tmp_path, fake, GOVBOT_LOG_LEVEL="DEBUG", **secrets, **extra)
     govbot = spawn(**settings)
     start_refuse_stop(govbot)
     assert "GOVBOT_GITHUB_TOKEN=set" in govbot.output  # the summary says "set", nothing more
@@ -528,3 +548,50 @@ def test_an_app_private_key_never_reaches_the_output(
     assert leaks(output, secrets) == [], output
     assert "PRIVATE KEY" not in output
     assert "ghs_" not in output and "eyJ" not in output  # nor installation tokens, nor JWTs
+
+
+# --- with Discord ---------------------------------------------------------------------------------
+
+
+def discord_env(discord_fake: FakeDiscord, token: str | None = None) -> dict[str, str]:
+    """The three Discord settings, pointing at the fake Discord."""
+    return {
+        "GOVBOT_DISCORD_TOKEN": token or discord_fake.token,
+        "GOVBOT_DISCORD_API_URL": discord_fake.api_url,
+        "GOVBOT_DISCORD_GATEWAY_URL": discord_fake.gateway_url,
+    }
+
+
+def test_sigterm_closes_the_discord_gateway_cleanly(
+    spawn: Spawn, fake: FakeGitHub, tmp_path: Path
+) -> None:
+    with FakeDiscord() as discord_fake:
+        govbot = spawn(**github_settings(tmp_path, fake, **discord_env(discord_fake)))
+        govbot.ready()
+        govbot.wait_for("signed in to Discord")
+        assert discord_fake.connected
+        assert govbot.terminate() == 0, govbot.output
+        assert discord_fake.gateway_closes == [1000]
+
+
+@pytest.mark.parametrize(
+    ("fake_options", "token", "line"),
+    [
+        ({}, "not-the-token", "GOVBOT_DISCORD_TOKEN: Discord refused the token"),
+        ({"members_intent": False}, None, "turn on 'Server Members Intent'"),
+    ],
+)
+def test_a_wrong_discord_token_or_a_missing_intent_stops_startup_with_one_line(
+    spawn: Spawn,
+    fake: FakeGitHub,
+    tmp_path: Path,
+    fake_options: dict[str, Any],
+    token: str | None,
+    line: str,
+) -> None:
+    with FakeDiscord(**fake_options) as discord_fake:
+        govbot = spawn(**github_settings(tmp_path, fake, **discord_env(discord_fake, token)))
+        assert govbot.finish(START_TIMEOUT) == 2
+        assert len(govbot.stderr) == 1, govbot.output
+        assert line in govbot.stderr[0]
+        assert "Traceback" not in govbot.output

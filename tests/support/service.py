@@ -44,6 +44,7 @@ class Clock:
 
     fake: FakeGitHub | None = None
     offset: timedelta = field(default_factory=timedelta)
+    others: list[Any] = field(default_factory=list)  # more fakes whose clocks move too
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -52,6 +53,8 @@ class Clock:
         self.offset += by
         if self.fake is not None:
             self.fake.advance(by.total_seconds())
+        for other in self.others:
+            other.advance(by.total_seconds())
 
 
 def foundation_charters(directory: Path, *, group_policies: str = "") -> Path:
@@ -189,6 +192,7 @@ class Running:
             self.service.processor,
             self.service.github_worker,
             self.service.docs_worker,
+            self.service.discord_worker,
         ):
             if worker is not None:
                 self.loop.call_soon_threadsafe(worker.notify)
@@ -219,14 +223,17 @@ class Running:
                 for i in uow.session.exec(
                     select(OutboxItem).where(col(OutboxItem.done_at).is_(None))
                 )
-                if i.kind == "github" or (docs and i.key == DOCS_KEY)
+                if i.kind in ("github", "discord") or (docs and i.key == DOCS_KEY)
             ]
             head = uow.head()[0]
             point = uow.session.get(Checkpoint, "github:ledger")
             behind = self.service.github is not None and (point is None or point.seq < head)
+            seen = uow.session.get(Checkpoint, "discord:ledger")
+            discord_behind = self.service.discord is not None and (seen is None or seen.seq < head)
         return (
             ([f"{pending} deliveries"] if pending else [])
             + (["ledger entries for GitHub"] if behind else [])
+            + (["ledger entries for Discord"] if discord_behind else [])
             + items
         )
 

@@ -250,6 +250,11 @@ def test_a_long_value_that_is_no_key_is_refused_without_repeating_it() -> None:
         ({"GOVBOT_GITHUB_REPO": "a/b/c"}, "GOVBOT_GITHUB_REPO: String should match pattern"),
         ({"GOVBOT_GITHUB_API_URL": "api.github.com"}, "GOVBOT_GITHUB_API_URL: String should"),
         ({"GOVBOT_LOG_LEVEL": "TRACE"}, "GOVBOT_LOG_LEVEL: String should match pattern"),
+        ({"GOVBOT_DISCORD_API_URL": "discord.com"}, "GOVBOT_DISCORD_API_URL: String should"),
+        (
+            {"GOVBOT_DISCORD_GATEWAY_URL": "https://gateway.discord.gg"},
+            "GOVBOT_DISCORD_GATEWAY_URL: String should",
+        ),
         ({"GOVBOT_DOCS_DEBOUNCE": "0"}, "GOVBOT_DOCS_DEBOUNCE: Input should be greater than 0"),
         ({"GOVBOT_DOCS_MAX_DELAY": "-5"}, "GOVBOT_DOCS_MAX_DELAY: Input should be greater than"),
         ({"GOVBOT_RECONCILE_WINDOW_DAYS": "nan"}, "GOVBOT_RECONCILE_WINDOW_DAYS: Input should"),

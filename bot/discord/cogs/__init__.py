@@ -1,0 +1,1 @@
+"""One cog per area: RFCs, votes, groups, elections, and accounts with help."""

@@ -1,0 +1,251 @@
+"""Members propose, vote and change their minds on Discord; the outcome reaches every place.
+
+The whole app runs as ``govbot run`` wires it, with unmodified discord.py against the fake
+Discord and unmodified PyGithub against the fake GitHub. The fake Discord refuses a first
+response later than 3 s, so ``deadline_misses == 0`` at the end of each test means no member
+ever saw "This interaction failed".
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from governance.model import Person, Rfc
+from governance.services import rfcs
+from tests.e2e.conftest import DiscordWorld, start_discord_world
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.github import FakeGitHub
+from tests.support.discord import eventually
+from tests.support.service import DOCS_REPO, REPO
+
+D = timedelta(days=1)
+
+
+def propose(world: DiscordWorld, handle: str = "ada", title: str = "Caption provenance") -> str:
+    """``/rfc propose`` through its modal; returns the answer the author sees."""
+    member = world.server.as_(handle)
+    form = member.slash("rfc propose", group="datasets")
+    assert form.modal is not None, form.response
+    answer = world.server.fake.submit(
+        member.user,
+        form,
+        {
+            _input(form.modal, "Title"): title,
+            _input(form.modal, "Summary"): "Every caption records where it came from.",
+            _input(form.modal, "Text"): "## Motivation\n\nProvenance lets us honour licences.",
+        },
+    ).wait()
+    text = answer.wait_text("Proposed")
+    world.settle()
+    return text
+
+
+def _input(modal: dict[str, Any], label: str) -> str:
+    """The custom id of the modal's text input whose label starts with ``label``."""
+    for row in modal["components"]:
+        for item in [row, *row.get("components", []), row.get("component") or {}]:
+            if item.get("type") == 4 and str(item.get("label", "")).startswith(label):
+                return str(item["custom_id"])
+            if item.get("type") == 18 and str(item.get("label", "")).startswith(label):
+                return str(item["component"]["custom_id"])
+    raise AssertionError(f"no input labelled {label} in {modal}")
+
+
+def totals_of(message: dict[str, Any]) -> str:
+    embed = message["embeds"][0]
+    return next(f["value"] for f in embed["fields"] if f["name"] == "Totals")
+
+
+def open_vote(world: DiscordWorld) -> list[dict[str, Any]]:
+    answer = world.server.as_("ada").slash("rfc vote", rfc="RFC-0001")
+    assert "The vote on RFC-0001 is open" in answer.wait_text("open")
+    world.settle()
+    messages = eventually(
+        lambda: len(world.server.vote_messages()) == 2 and world.server.vote_messages()
+    )
+    return list(messages)
+
+
+def test_a_proposal_through_the_modal_opens_a_thread_an_issue_and_a_docs_commit(
+    dworld: DiscordWorld,
+) -> None:
+    text = propose(dworld)
+    assert "RFC-0001" in text
+    thread = dworld.server.thread()
+    assert thread["name"] == "RFC-0001: Caption provenance"
+    starter = dworld.server.channel_messages()[0]
+    assert (
+        "RFC-0001" in starter["content"] and f"<@{dworld.server.id('ada')}>" in starter["content"]
+    )
+    with dworld.running.store.read() as uow:
+        rfc = uow.session.exec(select(Rfc)).one()
+        assert rfc.discord_thread_id == str(thread["id"])
+        assert rfc.github_issue is not None
+    issue = dworld.fake.issue(REPO, rfc.github_issue)
+    assert issue.title == "RFC-0001: Caption provenance"
+    dworld.running.settle(docs=True)
+    page = next(
+        text for path, text in dworld.fake.files(DOCS_REPO).items() if path.startswith("rfcs/0001-")
+    )
+    assert f"https://discord.com/channels/{dworld.server.fake.guild_id}/{thread['id']}" in page
+    assert dworld.server.fake.deadline_misses == 0
+
+
+def test_members_vote_with_buttons_change_their_minds_and_the_deadline_closes_it(
+    dworld: DiscordWorld,
+) -> None:
+    propose(dworld)
+    channel_message, thread_message = open_vote(dworld)
+    embed = channel_message["embeds"][0]
+    assert embed["title"] == "Vote on RFC-0001: Caption provenance"
+    closes = next(f["value"] for f in embed["fields"] if f["name"] == "Closes")
+    assert closes.startswith("<t:") and ":F>" in closes  # each member's own local time
+    assert "default" in next(f["value"] for f in embed["fields"] if f["name"] == "Policy")
+
+    bo, cy = dworld.server.as_("bo"), dworld.server.as_("cy")
+    first = bo.click(channel_message, "yes")
+    assert first.ephemeral and "Your **yes** on RFC-0001 is recorded" in first.wait_text("recorded")
+    assert "recorded" in cy.click(thread_message, "no").wait_text("recorded")
+    changed = cy.click(channel_message, "yes")
+    assert "Your **yes**" in changed.wait_text("recorded")
+    assert "nothing changed" in cy.click(channel_message, "yes").wait_text("nothing changed")
+
+    def shows_two_yes() -> bool:
+        return all("Yes **2** · No **0**" in totals_of(m) for m in dworld.server.vote_messages())
+
+    eventually(shows_two_yes, what="the totals on both vote messages")
+
+    outsider = dworld.server.as_("zed")  # on the server, unknown to the registry
+    refused = outsider.click(channel_message, "yes")
+    assert refused.ephemeral
+    assert "Only the electors of this vote" in refused.wait_text("electors")
+    with dworld.running.store.read() as uow:
+        zed = uow.session.exec(select(Person).where(Person.handle == "zed")).one()
+        assert zed.discord_id == dworld.server.id("zed")  # registered on first use
+        status = rfcs.vote_status(uow, "RFC-0001", dworld.clock())
+    assert (status.yes, status.no, status.non_binding) == (2, 0, 0)
+
+    dworld.clock.advance(7 * D + timedelta(minutes=1))
+    assert dworld.running.tick() == ["RFC-0001: passed"]
+    dworld.settle()
+
+    def outcome_posted() -> bool:
+        return any(
+            "The vote on **RFC-0001" in m.get("content", "")
+            for m in dworld.server.channel_messages()
+        )
+
+    eventually(outcome_posted, what="the outcome in the channel")
+    final = dworld.server.vote_messages()
+    assert all(
+        c.get("disabled") for m in final for row in m["components"] for c in row["components"]
+    )
+    outcome = next(
+        m["content"]
+        for m in dworld.server.thread_messages()
+        if "The vote on **RFC-0001" in m.get("content", "")
+    )
+    assert outcome == (
+        "The vote on **RFC-0001: Caption provenance** passed. Yes 2, no 0, abstain 0; "
+        "2 of 4 electors voted (quorum 2: met)."
+    )
+    with dworld.running.store.read() as uow:
+        rfc = uow.session.exec(select(Rfc)).one()
+    dworld.running.settle(docs=True)
+    assert "vote/passed" in dworld.fake.issue(REPO, rfc.github_issue or 0).labels
+    page = next(
+        text for path, text in dworld.fake.files(DOCS_REPO).items() if path.startswith("rfcs/0001-")
+    )
+    assert "**Accepted**" in page
+    assert dworld.server.fake.deadline_misses == 0
+    assert dworld.server.fake.rate_limited == 0
+
+
+def test_old_buttons_work_after_a_restart_mid_vote(dworld: DiscordWorld) -> None:
+    propose(dworld)
+    channel_message, _ = open_vote(dworld)
+    dworld.server.as_("bo").click(channel_message, "yes").wait_text("recorded")
+    writes = dworld.server.fake.command_writes
+    dworld.restart()
+    dworld.server.fake.wait_connected()
+    answer = dworld.server.as_("di").click(channel_message, "no")
+    assert "Your **no** on RFC-0001 is recorded" in answer.wait_text("recorded")
+    assert dworld.server.fake.command_writes == writes  # unchanged commands are not synced again
+    with dworld.running.store.read() as uow:
+        status = rfcs.vote_status(uow, "RFC-0001", dworld.clock())
+    assert (status.yes, status.no) == (1, 1)
+    assert dworld.server.fake.deadline_misses == 0
+
+
+def test_a_deadline_missed_while_down_is_caught_up_at_startup(dworld: DiscordWorld) -> None:
+    propose(dworld)
+    channel_message, _ = open_vote(dworld)
+    for handle in ("ada", "bo", "cy"):
+        dworld.server.as_(handle).click(channel_message, "yes").wait_text("recorded")
+    dworld.settle()
+    dworld.running.stop()
+    dworld.clock.advance(8 * D)
+    dworld.restart()
+    dworld.settle()
+    eventually(
+        lambda: any(
+            "The vote on **RFC-0001: Caption provenance** passed" in m.get("content", "")
+            for m in dworld.server.channel_messages()
+        ),
+        what="the outcome posted after the restart",
+    )
+
+
+def test_electors_who_have_not_voted_are_reminded_once_a_day_before(dworld: DiscordWorld) -> None:
+    propose(dworld)
+    channel_message, _ = open_vote(dworld)
+    dworld.server.as_("bo").click(channel_message, "yes").wait_text("recorded")
+    dworld.clock.advance(6 * D + timedelta(hours=1))
+    assert "RFC-0001: reminder" in dworld.running.tick()
+    dworld.settle()
+    reminder = eventually(
+        lambda: next(
+            m["content"]
+            for m in dworld.server.thread_messages()
+            if m.get("content", "").startswith("⏰")
+        )
+    )
+    for handle in ("ada", "cy", "di"):
+        assert f"<@{dworld.server.id(handle)}>" in reminder
+    assert f"<@{dworld.server.id('bo')}>" not in reminder
+    dworld.clock.advance(timedelta(hours=1))
+    dworld.running.tick()
+    dworld.settle()
+    reminders = [
+        m for m in dworld.server.thread_messages() if m.get("content", "").startswith("⏰")
+    ]
+    assert len(reminders) == 1
+
+
+def test_a_secret_vote_answers_ephemerally_from_the_first_response(
+    tmp_path: Path, fake: FakeGitHub, discord_fake: FakeDiscord
+) -> None:
+    world = start_discord_world(
+        tmp_path,
+        fake,
+        discord_fake,
+        group_policies="secret: {duration: 7d, quorum: 0.5, pass: majority, secret: true}\n",
+    )
+    try:
+        propose(world)
+        answer = world.server.as_("ada").slash("rfc vote", rfc="RFC-0001", policy="secret")
+        answer.wait_text("open")
+        world.settle()
+        channel_message = eventually(lambda: world.server.vote_messages()[0])
+        click = world.server.as_("bo").click(channel_message, "no")
+        assert click.response is not None and click.response["type"] == 5
+        assert click.response["data"]["flags"] & 64  # ephemeral from the first response
+        assert "Your receipt" in click.wait_text("receipt")
+        eventually(lambda: "1 of 4 electors voted" in totals_of(world.server.vote_messages()[0]))
+        assert "No **" not in totals_of(world.server.vote_messages()[0])
+    finally:
+        world.running.stop()
