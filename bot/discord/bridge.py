@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import discord
 
 from governance import policy as policies
 from governance.clock import utcnow
-from governance.errors import GovernanceError, NotFound
+from governance.errors import NotFound
 from governance.model import Group, Rfc, Vote
 from governance.refs import rfc_label
 from governance.services import common, groups
@@ -31,6 +32,7 @@ from governance.store import Store, UnitOfWork
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+KNOWN_FOR = 60.0
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ class Bridge:
         self.clock = clock
         self.changed = changed
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="govbot-writer")
-        self._known: dict[str, str] = {}  # Discord id -> handle, once seen in the record
+        # Discord id -> (handle, when read): a burst of clicks reads the registry once, and an
+        # account an admin relinks acts as its new person within KNOWN_FOR seconds.
+        self._known: dict[str, tuple[str, float]] = {}
         self._votes: dict[int, VoteFacts] = {}
 
     def close(self) -> None:
@@ -96,7 +100,10 @@ class Bridge:
     async def member(self, user: discord.abc.User) -> Member:
         """The person behind ``user``, registered now if the record does not know them."""
         discord_id = str(user.id)
-        handle = self._known.get(discord_id)
+        known = self._known.get(discord_id)
+        handle = None
+        if known is not None and time.monotonic() - known[1] < KNOWN_FOR:
+            handle = known[0]
         if handle is None:
             found = await self.read(lambda uow: common.person_by_discord(uow, discord_id))
             if found is None:
@@ -107,7 +114,7 @@ class Bridge:
                 log.info("registered Discord member %s as %s", discord_id, handle)
             else:
                 handle = found.handle
-            self._known[discord_id] = handle
+            self._known[discord_id] = (handle, time.monotonic())
         return Member(handle, discord_id)
 
     async def vote_facts(self, vote_id: int) -> VoteFacts:
@@ -117,10 +124,6 @@ class Bridge:
             facts = await self.read(lambda uow: _vote_facts(uow, vote_id))
             self._votes[vote_id] = facts
         return facts
-
-    def forget(self, discord_id: str) -> None:
-        """A link changed: look the person up again next time."""
-        self._known.pop(discord_id, None)
 
     async def act(
         self, user: discord.abc.User, service: Callable[..., T], command: Any
@@ -146,10 +149,4 @@ def _vote_facts(uow: UnitOfWork, vote_id: int) -> VoteFacts:
     )
 
 
-class Refusal(GovernanceError):
-    """A refusal the front end itself gives (a wrong channel, a button on a closed vote)."""
-
-    code = "refused"
-
-
-__all__ = ["Bridge", "Member", "Refusal"]
+__all__ = ["Bridge", "Member", "VoteFacts"]

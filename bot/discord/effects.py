@@ -30,12 +30,12 @@ import aiohttp
 import discord
 from sqlmodel import col, select
 
+from bot import following
 from bot.discord import messages, roles
 from bot.discord.views import vote_view
 from governance import policy as policies
 from governance.clock import as_utc, iso, utcnow
 from governance.model import (
-    Checkpoint,
     DiscordPost,
     Group,
     LedgerEntry,
@@ -92,18 +92,8 @@ def follow(store: Store, *, batch: int = BATCH) -> int:
 
 def follow_in(uow: UnitOfWork, *, batch: int = BATCH) -> int:
     """``follow`` in an open transaction; the first call starts at the ledger's head."""
-    point = uow.session.get(Checkpoint, CHECKPOINT)
-    if point is None:
-        head, head_at, _ = uow.head()
-        uow.session.add(Checkpoint(name=CHECKPOINT, seq=head, at=head_at or utcnow()))
-        return 0
-    entries = uow.session.exec(
-        select(LedgerEntry)
-        .where(col(LedgerEntry.seq) > point.seq)
-        .order_by(col(LedgerEntry.seq))
-        .limit(batch)
-    ).all()
-    if not entries:
+    point, entries = following.entries_after(uow, CHECKPOINT, batch=batch)
+    if point is None or not entries:
         return 0
     for entry in entries:
         if entry.action not in ACTIONS:
@@ -114,9 +104,7 @@ def follow_in(uow: UnitOfWork, *, batch: int = BATCH) -> int:
                 _rearm(uow, entry, op)
             else:
                 uow.emit(entry.at, OUTBOX_KIND, f"discord:ledger:{entry.seq}:{index}", op)
-    point.seq = entries[-1].seq or point.seq
-    point.at = entries[-1].at
-    uow.session.add(point)
+    following.advance(uow, point, entries)
     return len(entries)
 
 
@@ -380,20 +368,25 @@ class DiscordEffects:
             }
         )
 
+    async def _post_once(
+        self, targets: list[tuple[str, str | None]], shown: str, **message: Any
+    ) -> list[str]:
+        """Post ``message`` where each key has no post yet; returns the channels posted in."""
+        posted = []
+        for key, channel_id in targets:
+            if channel_id is None or await self._find(key) is not None:
+                continue
+            sent = await self._channel(channel_id).send(**message)
+            await self._remember(key, channel_id, sent, shown)
+            posted.append(channel_id)
+        return posted
+
     async def _vote_post(self, label: str, vote_id: int) -> str:
         place, status = await self._vote_state(label, vote_id)
         targets = [(f"vote:{vote_id}", place.channel), (f"vote:{vote_id}:thread", place.thread)]
-        posted = []
-        for key, channel_id in targets:
-            if channel_id is None:
-                continue
-            if await self._find(key) is not None:
-                continue
-            sent = await self._channel(channel_id).send(
-                **self._vote_message(place, status, vote_id)
-            )
-            await self._remember(key, channel_id, sent, self._shown(status))
-            posted.append(channel_id)
+        posted = await self._post_once(
+            targets, self._shown(status), **self._vote_message(place, status, vote_id)
+        )
         if not posted:
             return f"{label}: vote message already posted, or no channel"
         return f"{label}: vote message posted in {', '.join(posted)}"
@@ -448,15 +441,9 @@ class DiscordEffects:
             (f"vote:{vote_id}:outcome", place.channel),
             (f"vote:{vote_id}:outcome:thread", place.thread),
         ]
-        for key, channel_id in targets:
-            if channel_id is None:
-                continue
-            if await self._find(key) is not None:
-                continue
-            sent = await self._channel(channel_id).send(
-                text, allowed_mentions=discord.AllowedMentions.none()
-            )
-            await self._remember(key, channel_id, sent, "")
+        await self._post_once(
+            targets, "", content=text, allowed_mentions=discord.AllowedMentions.none()
+        )
         return f"{label}: outcome {status.outcome} posted"
 
     async def _remind(self, label: str, vote_id: int) -> str:

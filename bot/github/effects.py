@@ -33,12 +33,13 @@ from github.Issue import Issue
 from github.Repository import Repository
 from sqlmodel import col, select
 
+from bot import following
 from bot.github.processor import OUTBOX_KIND, labels_of
 from bot.github.publisher import error_message, rate_limit_wait
 from governance import policy as policies
 from governance.charters import Labels
 from governance.clock import iso, utcnow
-from governance.model import Checkpoint, Group, LedgerEntry, OutboxItem, Vote
+from governance.model import Group, LedgerEntry, OutboxItem, Vote
 from governance.publish.outbox import backoff
 from governance.services import common, rfcs
 from governance.store import Store, UnitOfWork
@@ -121,19 +122,8 @@ def follow_in(uow: UnitOfWork, *, batch: int = BATCH, start: bool = False) -> in
     Processing a delivery calls it before queueing its replies, so that what the record did
     (a vote's announcement) reaches GitHub before the answers to later comments about it.
     """
-    point = uow.session.get(Checkpoint, CHECKPOINT)
-    if point is None:
-        if start:
-            head, head_at, _ = uow.head()
-            uow.session.add(Checkpoint(name=CHECKPOINT, seq=head, at=head_at or utcnow()))
-        return 0
-    entries = uow.session.exec(
-        select(LedgerEntry)
-        .where(col(LedgerEntry.seq) > point.seq)
-        .order_by(col(LedgerEntry.seq))
-        .limit(batch)
-    ).all()
-    if not entries:
+    point, entries = following.entries_after(uow, CHECKPOINT, batch=batch, start=start)
+    if point is None or not entries:
         return 0
     emitted = 0
     if any(entry.action in ACTIONS for entry in entries):
@@ -146,9 +136,7 @@ def follow_in(uow: UnitOfWork, *, batch: int = BATCH, start: bool = False) -> in
                 uow.emit(entry.at, OUTBOX_KIND, f"github:ledger:{entry.seq}:{index}", op)
                 emitted += 1
     if emitted or start:  # entries that call for nothing may be passed over again, cheaply
-        point.seq = entries[-1].seq or point.seq
-        point.at = entries[-1].at
-        uow.session.add(point)
+        following.advance(uow, point, entries)
     return len(entries)
 
 

@@ -249,3 +249,47 @@ def test_a_secret_vote_answers_ephemerally_from_the_first_response(
         assert "No **" not in totals_of(world.server.vote_messages()[0])
     finally:
         world.running.stop()
+
+
+def test_a_secret_vote_reminds_each_waiting_elector_privately(
+    tmp_path: Path, fake: FakeGitHub, discord_fake: FakeDiscord
+) -> None:
+    world = start_discord_world(
+        tmp_path,
+        fake,
+        discord_fake,
+        group_policies="secret: {duration: 7d, quorum: 0.5, pass: majority, secret: true}\n",
+    )
+    try:
+        propose(world)
+        world.server.as_("ada").slash("rfc vote", rfc="RFC-0001", policy="secret").wait_text("open")
+        world.settle()
+        channel_message = eventually(lambda: world.server.vote_messages()[0])
+        world.server.as_("bo").click(channel_message, "yes").wait_text("recorded")
+        world.clock.advance(6 * D + timedelta(hours=1))
+        assert "RFC-0001: reminder" in world.running.tick()
+        world.settle()
+        waiting = [world.server.id(h) for h in ("ada", "cy", "di")]
+        eventually(lambda: all(world.server.fake.dms(user) for user in waiting))
+        for user in waiting:
+            assert "You have not voted yet" in world.server.fake.dms(user)[0]["content"]
+        assert world.server.fake.dms(world.server.id("bo")) == []
+        public = [m for m in world.server.thread_messages() if "⏰" in m.get("content", "")]
+        assert public == []  # who has not voted in a secret vote is told to no one else
+    finally:
+        world.running.stop()
+
+
+def test_ballots_cast_on_github_show_in_the_discord_totals(dworld: DiscordWorld) -> None:
+    propose(dworld)
+    open_vote(dworld)
+    with dworld.running.store.read() as uow:
+        issue = uow.session.exec(select(Rfc)).one().github_issue
+    assert issue is not None
+    status, _, _ = dworld.github.comment(issue, "/vote no", by="di-gh")
+    assert status == 202
+    dworld.settle()
+    eventually(
+        lambda: all("No **1**" in totals_of(m) for m in dworld.server.vote_messages()),
+        what="the GitHub ballot in both vote messages",
+    )
