@@ -8,10 +8,12 @@ ever saw "This interaction failed".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from governance.model import Person, Rfc
@@ -226,34 +228,11 @@ def test_electors_who_have_not_voted_are_reminded_once_a_day_before(dworld: Disc
     assert len(reminders) == 1
 
 
-def test_a_secret_vote_answers_ephemerally_from_the_first_response(
+@pytest.fixture
+def secret_world(
     tmp_path: Path, fake: FakeGitHub, discord_fake: FakeDiscord
-) -> None:
-    world = start_discord_world(
-        tmp_path,
-        fake,
-        discord_fake,
-        group_policies="secret: {duration: 7d, quorum: 0.5, pass: majority, secret: true}\n",
-    )
-    try:
-        propose(world)
-        answer = world.server.as_("ada").slash("rfc vote", rfc="RFC-0001", policy="secret")
-        answer.wait_text("open")
-        world.settle()
-        channel_message = eventually(lambda: world.server.vote_messages()[0])
-        click = world.server.as_("bo").click(channel_message, "no")
-        assert click.response is not None and click.response["type"] == 5
-        assert click.response["data"]["flags"] & 64  # ephemeral from the first response
-        assert "Your receipt" in click.wait_text("receipt")
-        eventually(lambda: "1 of 4 electors voted" in totals_of(world.server.vote_messages()[0]))
-        assert "No **" not in totals_of(world.server.vote_messages()[0])
-    finally:
-        world.running.stop()
-
-
-def test_a_secret_vote_reminds_each_waiting_elector_privately(
-    tmp_path: Path, fake: FakeGitHub, discord_fake: FakeDiscord
-) -> None:
+) -> Iterator[DiscordWorld]:
+    """datasets has a ``secret`` policy; RFC-0001 is proposed and its secret vote open."""
     world = start_discord_world(
         tmp_path,
         fake,
@@ -264,20 +243,38 @@ def test_a_secret_vote_reminds_each_waiting_elector_privately(
         propose(world)
         world.server.as_("ada").slash("rfc vote", rfc="RFC-0001", policy="secret").wait_text("open")
         world.settle()
-        channel_message = eventually(lambda: world.server.vote_messages()[0])
-        world.server.as_("bo").click(channel_message, "yes").wait_text("recorded")
-        world.clock.advance(6 * D + timedelta(hours=1))
-        assert "RFC-0001: reminder" in world.running.tick()
-        world.settle()
-        waiting = [world.server.id(h) for h in ("ada", "cy", "di")]
-        eventually(lambda: all(world.server.fake.dms(user) for user in waiting))
-        for user in waiting:
-            assert "You have not voted yet" in world.server.fake.dms(user)[0]["content"]
-        assert world.server.fake.dms(world.server.id("bo")) == []
-        public = [m for m in world.server.thread_messages() if "⏰" in m.get("content", "")]
-        assert public == []  # who has not voted in a secret vote is told to no one else
+        yield world
     finally:
         world.running.stop()
+
+
+def test_a_secret_vote_answers_ephemerally_from_the_first_response(
+    secret_world: DiscordWorld,
+) -> None:
+    world = secret_world
+    channel_message = eventually(lambda: world.server.vote_messages()[0])
+    click = world.server.as_("bo").click(channel_message, "no")
+    assert click.response is not None and click.response["type"] == 5
+    assert click.response["data"]["flags"] & 64  # ephemeral from the first response
+    assert "Your receipt" in click.wait_text("receipt")
+    eventually(lambda: "1 of 4 electors voted" in totals_of(world.server.vote_messages()[0]))
+    assert "No **" not in totals_of(world.server.vote_messages()[0])
+
+
+def test_a_secret_vote_reminds_each_waiting_elector_privately(secret_world: DiscordWorld) -> None:
+    world = secret_world
+    channel_message = eventually(lambda: world.server.vote_messages()[0])
+    world.server.as_("bo").click(channel_message, "yes").wait_text("recorded")
+    world.clock.advance(6 * D + timedelta(hours=1))
+    assert "RFC-0001: reminder" in world.running.tick()
+    world.settle()
+    waiting = [world.server.id(h) for h in ("ada", "cy", "di")]
+    eventually(lambda: all(world.server.fake.dms(user) for user in waiting))
+    for user in waiting:
+        assert "You have not voted yet" in world.server.fake.dms(user)[0]["content"]
+    assert world.server.fake.dms(world.server.id("bo")) == []
+    public = [m for m in world.server.thread_messages() if "⏰" in m.get("content", "")]
+    assert public == []  # who has not voted in a secret vote is told to no one else
 
 
 def test_ballots_cast_on_github_show_in_the_discord_totals(dworld: DiscordWorld) -> None:
