@@ -40,6 +40,8 @@ log = logging.getLogger("govbot")
 STOP_GRACE = 20.0
 """Seconds the work in hand may take to finish after SIGTERM."""
 RECONCILE_TIMEOUT = 60.0
+REFRESH_GATHER = 0.5
+"""Seconds a scheduler refresh waits, so a burst of changes reschedules once."""
 
 
 class StartupError(RuntimeError):
@@ -389,9 +391,10 @@ class Service:
             refresh.add_done_callback(self._refreshing.discard)
 
     async def _refresh(self) -> None:
+        await asyncio.sleep(REFRESH_GATHER)  # changes meanwhile are covered by this refresh
         self._refresh_waiting = False
-        assert self.scheduler is not None
-        await self.scheduler.refresh()
+        if self.scheduler is not None:
+            await self.scheduler.refresh()
 
     async def tick(self) -> list[str]:
         """Close what is due: deliveries received before now are processed first."""

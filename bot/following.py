@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from governance.clock import utcnow
 from governance.model import Checkpoint, LedgerEntry
-from governance.store import UnitOfWork
+from governance.store import Store, UnitOfWork
 
 
 def entries_after(
@@ -45,3 +45,13 @@ def advance(uow: UnitOfWork, point: Checkpoint, entries: Sequence[LedgerEntry]) 
     point.seq = entries[-1].seq or point.seq
     point.at = entries[-1].at
     uow.session.add(point)
+
+
+def caught_up(store: Store, name: str) -> bool:
+    """Whether checkpoint ``name`` is at the ledger's head: one read, no write lock.
+
+    A worker woken by every click asks this first, so its passes leave the writer to ballots.
+    """
+    with store.read() as uow:
+        point = uow.session.get(Checkpoint, name)
+        return point is not None and point.seq >= uow.head()[0]

@@ -18,6 +18,9 @@ from governance.clock import utcnow
 class Worker:
     """Subclasses do one pass in ``step`` and return when the next work falls due, if known."""
 
+    gather = 0.0
+    """Seconds to wait after a notification before the pass, so a burst makes one pass."""
+
     def __init__(self, *, idle: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
         self.idle = idle
         self.clock = clock
@@ -43,6 +46,8 @@ class Worker:
             if next_at is not None:
                 wait = min(wait, max(timedelta(0), next_at - self.clock()))
             await _first(stop, self._wake, wait.total_seconds())
+            if self.gather and self._wake.is_set():
+                await _first(stop, asyncio.Event(), self.gather)
         await self.finish()
 
 

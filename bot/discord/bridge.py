@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import discord
+from sqlmodel import col, select
 
 from governance import policy as policies
 from governance.clock import utcnow
 from governance.errors import NotFound
-from governance.model import Group, Rfc, Vote
+from governance.model import Group, Person, Rfc, Vote
 from governance.refs import rfc_label
 from governance.services import common, groups
 from governance.store import Store, UnitOfWork
@@ -68,9 +69,12 @@ class Bridge:
         self.clock = clock
         self.changed = changed
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="govbot-writer")
-        # Discord id -> (handle, when read): a burst of clicks reads the registry once, and an
-        # account an admin relinks acts as its new person within KNOWN_FOR seconds.
-        self._known: dict[str, tuple[str, float]] = {}
+        # Discord id -> handle, read for everyone at once and again every KNOWN_FOR seconds:
+        # a burst of clicks costs one read, and an account an admin relinks acts as its new
+        # person within a minute.
+        self._known: dict[str, str] = {}
+        self._loaded_at = -KNOWN_FOR
+        self._loading = asyncio.Lock()
         self._votes: dict[int, VoteFacts] = {}
 
     def close(self) -> None:
@@ -97,13 +101,26 @@ class Bridge:
         self.changed()
         return result
 
+    async def _load_known(self) -> None:
+        async with self._loading:
+            if time.monotonic() - self._loaded_at < KNOWN_FOR:
+                return  # loaded while this call waited
+            rows = await self.read(
+                lambda uow: uow.session.exec(
+                    select(Person.discord_id, Person.handle).where(
+                        col(Person.discord_id).is_not(None)
+                    )
+                ).all()
+            )
+            self._known = {str(discord_id): handle for discord_id, handle in rows}
+            self._loaded_at = time.monotonic()
+
     async def member(self, user: discord.abc.User) -> Member:
         """The person behind ``user``, registered now if the record does not know them."""
         discord_id = str(user.id)
-        known = self._known.get(discord_id)
-        handle = None
-        if known is not None and time.monotonic() - known[1] < KNOWN_FOR:
-            handle = known[0]
+        if time.monotonic() - self._loaded_at >= KNOWN_FOR:
+            await self._load_known()
+        handle = self._known.get(discord_id)
         if handle is None:
             found = await self.read(lambda uow: common.person_by_discord(uow, discord_id))
             if found is None:
@@ -114,7 +131,7 @@ class Bridge:
                 log.info("registered Discord member %s as %s", discord_id, handle)
             else:
                 handle = found.handle
-            self._known[discord_id] = (handle, time.monotonic())
+            self._known[discord_id] = handle
         return Member(handle, discord_id)
 
     async def vote_facts(self, vote_id: int) -> VoteFacts:

@@ -84,6 +84,8 @@ ACTIONS = frozenset(
 
 def follow(store: Store, *, batch: int = BATCH) -> int:
     """Queue the Discord operations of new ledger entries; returns how many entries it read."""
+    if following.caught_up(store, CHECKPOINT):
+        return 0
     with store.write() as uow:
         read = follow_in(uow, batch=batch)
         uow.commit()
@@ -632,6 +634,8 @@ async def _failed(
 
 class DiscordWorker(Worker):
     """Performs Discord operations in the background of ``govbot run``."""
+
+    gather = 0.25
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ which a secret vote needs from the first response), then the ballot is written.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from governance.services import elections, rfcs
 
 if TYPE_CHECKING:
     from bot.discord.bridge import Bridge
+
+log = logging.getLogger(__name__)
 
 LABELS = {"yes": "Yes", "no": "No", "abstain": "Abstain"}
 STYLES = {
@@ -83,7 +86,11 @@ class VoteButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Acknowledge within Discord's 3 s, then cast; only electors may use the buttons."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.NotFound:  # too late: the member saw "interaction failed"; cast nothing
+            log.warning("a vote click came too late to acknowledge (over 3 s); nothing was cast")
+            return
         bridge = bridge_of(interaction)
         try:
             facts = await bridge.vote_facts(self.vote_id)

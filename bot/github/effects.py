@@ -110,6 +110,8 @@ def follow(store: Store, *, batch: int = BATCH) -> int:
     The first call, when govbot starts with GitHub for the first time, sets the checkpoint at
     the ledger's head: earlier history is not replayed onto GitHub.
     """
+    if following.caught_up(store, CHECKPOINT):
+        return 0
     with store.write() as uow:
         read = follow_in(uow, batch=batch, start=True)
         uow.commit()
@@ -584,6 +586,8 @@ def _failed(
 
 class GitHubWorker(Worker):
     """Performs GitHub operations in the background of ``govbot run``."""
+
+    gather = 0.25
 
     def __init__(
         self,

@@ -108,3 +108,6 @@ def dworld(tmp_path: Path, fake: FakeGitHub, discord_fake: FakeDiscord) -> Itera
         yield world
     finally:
         world.running.stop()
+    # Whatever the test did, no member saw "This interaction failed" and no call met a 429.
+    assert discord_fake.deadline_misses == 0
+    assert discord_fake.rate_limited == 0

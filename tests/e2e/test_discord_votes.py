@@ -246,6 +246,7 @@ def secret_world(
         yield world
     finally:
         world.running.stop()
+    assert discord_fake.deadline_misses == 0 and discord_fake.rate_limited == 0
 
 
 def test_a_secret_vote_answers_ephemerally_from_the_first_response(
