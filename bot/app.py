@@ -393,7 +393,7 @@ class Service:
     async def _refresh(self) -> None:
         await asyncio.sleep(REFRESH_GATHER)  # changes meanwhile are covered by this refresh
         self._refresh_waiting = False
-        if self.scheduler is not None:
+        if self.scheduler is not None and not self._stop.is_set():
             await self.scheduler.refresh()
 
     async def tick(self) -> list[str]:
@@ -428,6 +428,9 @@ class Service:
             self.runner = None
         if self.scheduler is not None:
             self.scheduler.stop()
+        for refresh in list(self._refreshing):  # a gathering refresh has nothing left to do
+            refresh.cancel()
+        await asyncio.gather(*self._refreshing, return_exceptions=True)
         self._stop.set()
         if self._tasks:
             done, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE)
