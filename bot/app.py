@@ -1,18 +1,20 @@
 """``govbot run``: one process, one event loop, everything wired as in production.
 
-In that loop run the aiohttp web server (GitHub webhooks, health checks), the scheduler (a job
-at every deadline, a tick every minute), the delivery processor, and the outbox workers (the
-docs publication, and GitHub's labels, comments and issues). Blocking work (the database, git,
+In that loop run the aiohttp web server (GitHub webhooks, health checks), the Discord client
+(when a token is set), the scheduler (a job at every deadline, a tick every minute), the delivery
+processor, and the outbox workers (the docs publication; GitHub's labels, comments and issues;
+Discord's threads, vote messages, reminders and roles). Blocking work (the database, git,
 PyGithub) runs in threads so the loop keeps answering.
 
 Startup, in order: settings checked; record opened and migrated; charters synced; GitHub's
-credentials tried; the web server listening (deliveries are stored from here on, answered 202);
+credentials tried; Discord signed in to, its gateway joined and its commands synced if they
+changed; the web server listening (deliveries are stored from here on, answered 202);
 missed GitHub activity reconciled; stored deliveries processed; whatever fell due while govbot
 was down closed; then the scheduler and the workers start and ``/readyz`` says ready. Any step
 that cannot succeed stops startup with one line.
 
 SIGTERM (or Ctrl-C) stops taking deliveries, lets the delivery, publication or GitHub call in
-hand finish, processes the deliveries already stored, and exits 0.
+hand finish, processes the deliveries already stored, closes the Discord gateway, and exits 0.
 """
 
 from __future__ import annotations
