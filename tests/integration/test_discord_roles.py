@@ -80,3 +80,16 @@ def test_without_a_token_the_console_says_what_to_set(
     monkeypatch.delenv("GOVBOT_DISCORD_TOKEN")
     code, _, err = run([*argv, "discord", "roles"])
     assert code == 2 and "GOVBOT_DISCORD_TOKEN is not set" in err
+
+
+def test_a_role_above_the_bots_own_is_refused_with_what_to_do(
+    setup: tuple[Server, list[str]],
+) -> None:
+    found, argv = setup
+    high = found.fake.add_role("Steering", above_bot=True)
+    charter = Path(argv[3]) / "datasets.md"
+    charter.write_text(charter.read_text().replace(found.role, high))
+    code, _, err = run([*argv, "discord", "roles", "--apply"])
+    assert code == 2
+    assert "403" in err and "the bot's own role is above it" in err
+    assert found.fake.role_members(high) == set()
