@@ -35,6 +35,7 @@ from bot.discord import messages, roles
 from bot.discord.views import vote_view
 from governance import policy as policies
 from governance.clock import as_utc, iso, utcnow
+from governance.errors import NotFound
 from governance.model import (
     DiscordPost,
     Group,
@@ -150,7 +151,7 @@ def operations(uow: UnitOfWork, entry: LedgerEntry) -> list[dict[str, Any]]:
     if vote_id is None and subject.startswith("RFC-"):
         try:
             vote = rfcs.latest_vote(uow, common.rfc(uow, subject))
-        except Exception:  # an RFC gone from the record: nothing to show
+        except NotFound:  # an RFC gone from the record: nothing to show
             return []
         vote_id = None if vote is None else vote.id
     if vote_id is None:
@@ -172,7 +173,7 @@ class Permanent(Exception):
 
 
 class Later(Exception):
-    """Not now: the totals were edited moments ago, or the vote's message is not posted yet."""
+    """Not now: the vote's totals were edited less than ``TOTALS_INTERVAL`` ago."""
 
     def __init__(self, at: datetime) -> None:
         super().__init__(f"postponed until {iso(at)}")
@@ -187,7 +188,6 @@ class Place:
     title: str
     group: str
     channel: str | None
-    role: str | None
     thread: str | None
     author: str
     author_discord: str | None
@@ -213,7 +213,6 @@ def _place(uow: UnitOfWork, label: str) -> Place:
         rfc.title,
         group.slug,
         links.get("channel"),
-        links.get("role"),
         rfc.discord_thread_id,
         author.handle,
         author.discord_id,
@@ -465,18 +464,24 @@ class DiscordEffects:
             f"{messages.when(closes)}."
         )
         if secret:  # who has not voted is not shown to others: each is told privately
-            sent = 0
+            sent, closed = 0, []
             for person in reachable:
                 key = f"remind:{vote_id}:{person.handle}"
                 if await self._find(key) is not None:
                     continue
-                user = await self.client.fetch_user(int(person.discord_id or 0))
-                message = await user.send(
-                    f"{head} You have not voted yet; use the buttons under the vote message, or "
-                    f"`/vote cast rfc:{place.rfc}`."
-                )
-                await self._remember(key, str(message.channel.id), message, "")
+                dm = await self.client.create_dm(discord.Object(int(person.discord_id or 0)))
+                try:
+                    message = await dm.send(
+                        f"{head} You have not voted yet; use the buttons under the vote message, "
+                        f"or `/vote cast rfc:{place.rfc}`."
+                    )
+                except discord.Forbidden:  # DMs closed to the bot: the others are still told
+                    closed.append(person.handle)
+                    continue
+                await self._remember(key, str(dm.id), message, "")
                 sent += 1
+            if closed:
+                log.info("%s: no reminder for %s (DMs closed)", label, ", ".join(closed))
             return f"{label}: reminded {sent} elector(s) privately"
         where = place.thread or place.channel
         if where is None:

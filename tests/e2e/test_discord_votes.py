@@ -8,6 +8,7 @@ ever saw "This interaction failed".
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.discord.effects import TOTALS_INTERVAL
 from governance.model import Person, Rfc
 from governance.services import rfcs
 from tests.e2e.conftest import DiscordWorld, start_discord_world
@@ -266,14 +268,16 @@ def test_a_secret_vote_reminds_each_waiting_elector_privately(secret_world: Disc
     world = secret_world
     channel_message = eventually(lambda: world.server.vote_messages()[0])
     world.server.as_("bo").click(channel_message, "yes").wait_text("recorded")
+    world.server.fake.close_dms(world.server.id("ada"))  # DMs closed: the others still hear
     world.clock.advance(6 * D + timedelta(hours=1))
     assert "RFC-0001: reminder" in world.running.tick()
     world.settle()
-    waiting = [world.server.id(h) for h in ("ada", "cy", "di")]
+    waiting = [world.server.id(h) for h in ("cy", "di")]
     eventually(lambda: all(world.server.fake.dms(user) for user in waiting))
     for user in waiting:
         assert "You have not voted yet" in world.server.fake.dms(user)[0]["content"]
     assert world.server.fake.dms(world.server.id("bo")) == []
+    assert world.server.fake.dms(world.server.id("ada")) == []
     public = [m for m in world.server.thread_messages() if "⏰" in m.get("content", "")]
     assert public == []  # who has not voted in a secret vote is told to no one else
 
@@ -291,3 +295,37 @@ def test_ballots_cast_on_github_show_in_the_discord_totals(dworld: DiscordWorld)
         lambda: all("No **1**" in totals_of(m) for m in dworld.server.vote_messages()),
         what="the GitHub ballot in both vote messages",
     )
+
+
+def test_totals_are_edited_at_most_once_per_interval_however_many_click(
+    dworld: DiscordWorld,
+) -> None:
+    propose(dworld)
+    channel_message, _ = open_vote(dworld)
+
+    def edits() -> list[float]:
+        path = f"/messages/{channel_message['id']}"
+        return [
+            c.at for c in dworld.server.fake.calls if c.method == "PATCH" and c.path.endswith(path)
+        ]
+
+    dworld.server.as_("bo").click(channel_message, "yes").wait_text("recorded")
+
+    def shown() -> str:
+        return totals_of(dworld.server.fake.message(dworld.server.channel, channel_message["id"]))
+
+    eventually(lambda: "Yes **1**" in shown())
+    first = edits()
+    for handle, choice in (("cy", "yes"), ("di", "no"), ("ada", "abstain")):
+        dworld.server.as_(handle).click(channel_message, choice).wait_text("recorded")
+    eventually(
+        lambda: (
+            "Yes **2** · No **1** · Abstain **1**"
+            in totals_of(dworld.server.fake.message(dworld.server.channel, channel_message["id"]))
+        ),
+        what="the three later ballots in the totals",
+    )
+    times = edits()[len(first) - 1 :]  # the edit showing bo's ballot, then the later ones
+    assert len(times) >= 2
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= TOTALS_INTERVAL.total_seconds()  # however fast the clicks came
