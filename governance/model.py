@@ -260,7 +260,8 @@ class Ballot(BallotFields, table=True):
     __table_args__ = (sa.UniqueConstraint("vote_id", "person_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    receipt: str | None = None  # for secret votes: lets the voter check their own ballot
+    receipt: str | None = None  # secret votes: the voter's line on the tally sheet
+    nonce: str | None = None  # secret votes: opens the ledger's commitment; never published
 
 
 class BallotChange(BallotFields, table=True):
@@ -269,6 +270,8 @@ class BallotChange(BallotFields, table=True):
     __tablename__ = "ballot_history"
 
     id: int | None = Field(default=None, primary_key=True)
+    receipt: str | None = None  # secret votes: superseded receipts stay findable
+    nonce: str | None = None  # secret votes: opens that cast's commitment
 
 
 class Election(Decision, table=True):
@@ -295,6 +298,8 @@ class RankedBallot(SQLModel, table=True):
     ranking: list[list[str]] = Field(default_factory=list, sa_type=sa.JSON)
     binding: bool
     cast_at: datetime = _time()
+    receipt: str | None = None  # secret elections: the voter's line on the tally sheet
+    nonce: str | None = None  # secret elections: opens the ledger's commitment
 
 
 class LedgerEntry(SQLModel, table=True):
