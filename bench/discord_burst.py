@@ -476,7 +476,7 @@ class Effects:
     ballots: int  # rows in ``ballots`` for the vote
     ballot_entries: int  # ``ballot.cast`` ledger entries since the burst began
     last_ballot: float | None  # the last of those entries' time
-    tally: dict[str, int]
+    tally: dict[str, int | None]  # counts are None only for a secret vote still open
     channel_edits: int  # PATCH 200s on the channel's vote message
     thread_edits: int  # the same on the thread's vote message
     last_edit: float | None  # the last of those edits

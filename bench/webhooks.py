@@ -315,7 +315,7 @@ class Effects:
     voted: int
     unchanged: int
     ballot_entries: int
-    tally: dict[str, int]
+    tally: dict[str, int | None]  # counts are None only for a secret vote still open
 
 
 def wait_for_processing(

@@ -192,7 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     cast = command(vote, "cast", cmd_vote_cast, "cast or change your ballot")
     cast.add_argument("rfc")
     cast.add_argument("choice", help="yes, no or abstain")
-    command(vote, "status", cmd_vote_status, "show a vote").add_argument("rfc")
+    command(
+        vote, "status", cmd_vote_status, "show a vote (with --as: your own ballot too)"
+    ).add_argument("rfc")
+    receipt = command(
+        vote, "receipt", cmd_vote_receipt, "what a secret ballot's receipt counted as"
+    )
+    receipt.add_argument("rfc")
+    receipt.add_argument("receipt")
     cancel = command(vote, "cancel", cmd_vote_cancel, "cancel a vote (chairs)")
     cancel.add_argument("rfc")
     cancel.add_argument("--reason", required=True)
@@ -208,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     ranking.add_argument("election")
     ranking.add_argument("ranking")
     command(election, "status", cmd_election_status, "show an election").add_argument("election")
+    checked = command(
+        election, "receipt", cmd_election_receipt, "what a secret ranking's receipt counted as"
+    )
+    checked.add_argument("election")
+    checked.add_argument("receipt")
     stop = command(election, "cancel", cmd_election_cancel, "cancel an election (chairs)")
     stop.add_argument("election")
     stop.add_argument("--reason", required=True)
@@ -748,11 +760,17 @@ def _vote_text(status: Any) -> str:
     head = f"Vote on {status.rfc}: {status.state}"
     if status.outcome:
         head += f", {status.outcome}"
-    counts = (
-        f"yes {status.yes}, no {status.no}, abstain {status.abstain} "
-        f"of {status.electorate} electors"
-        f" (quorum {status.quorum_needed}: {'met' if status.quorum_met else 'not met'})"
-    )
+    quorum = f" (quorum {status.quorum_needed}: {'met' if status.quorum_met else 'not met'})"
+    if status.sealed:  # a secret vote before its close: turnout only
+        counts = (
+            f"secret ballot: {status.participation} of {status.electorate} electors voted"
+            f"{quorum}; the totals are published when it closes"
+        )
+    else:
+        counts = (
+            f"yes {status.yes}, no {status.no}, abstain {status.abstain} "
+            f"of {status.electorate} electors{quorum}"
+        )
     if status.non_binding:
         counts += f"; {status.non_binding} non-binding"
     when = ""
@@ -817,7 +835,35 @@ def cmd_vote_status(c: Console) -> Answer:
         from governance.services import rfcs
 
         status = c.read(lambda uow: rfcs.vote_status(uow, c.args.rfc, c.now))
-    return Answer(_vote_text(status), status.to_json())
+    text, data = _vote_text(status), status.to_json()
+    if status.sealed and status.voted is not None:
+        text += f"\nVoted: {', '.join(status.voted) or 'nobody yet'}."
+    if c.args.actor:  # the console trusts --as: its user can read the database anyway
+        from governance.services import rfcs
+
+        mine = c.read(lambda uow: rfcs.own_ballot(uow, c.args.rfc, c.args.actor))
+        data["mine"] = mine.to_json()
+        text += "\n" + _own_text(mine)
+    return Answer(text, data)
+
+
+def _own_text(mine: Any) -> str:
+    if mine.choice is None:
+        return f"{mine.handle} has not voted on {mine.rfc}."
+    kind = "" if mine.binding else " (non-binding)"
+    receipt = f"; receipt {mine.receipt}" if mine.receipt else ""
+    return f"{mine.handle}'s ballot: {mine.choice}{kind}, cast at {mine.cast_at}{receipt}."
+
+
+def cmd_vote_receipt(c: Console) -> Answer:
+    """What a secret ballot's receipt counted as; its choice only after the close."""
+    from governance.services import rfcs
+
+    answer = c.read(
+        lambda uow: rfcs.check_receipt(uow, rfcs.CheckReceipt(c.args.rfc, c.args.receipt))
+    )
+    code = EXIT_REFUSED if answer.standing == "unknown" else EXIT_OK
+    return Answer(answer.message, answer.to_json(), code)
 
 
 def cmd_vote_cancel(c: Console) -> Answer:
@@ -837,7 +883,9 @@ def _election_text(status: Any) -> str:
         f"(quorum {status.quorum_needed}:"
         f" {'met' if status.quorum_met else 'not met'})"
         + (f"; {status.non_binding} non-binding" if status.non_binding else ""),
-        "  ranking: " + " > ".join("=".join(t) for t in status.tiers),
+        "  ranking: the rankings are secret until it closes"
+        if status.sealed
+        else "  ranking: " + " > ".join("=".join(t) for t in status.tiers),
     ]
     if status.winners:
         lines.append("  winners: " + ", ".join(status.winners))
@@ -867,7 +915,10 @@ def cmd_election_rank(c: Console) -> Answer:
     from governance.services import elections
 
     status = c.write(elections.rank, elections.RankCandidates(c.args.election, c.args.ranking))
-    return Answer(f"Ranking recorded.\n{_election_text(status)}", status.to_json())
+    receipt = ""
+    if status.receipt:
+        receipt = f" Your receipt: {status.receipt} (keep it to check your ranking)."
+    return Answer(f"Ranking recorded.{receipt}\n{_election_text(status)}", status.to_json())
 
 
 def cmd_election_status(c: Console) -> Answer:
@@ -876,6 +927,16 @@ def cmd_election_status(c: Console) -> Answer:
 
     status = c.read(lambda uow: elections.election_status(uow, c.args.election))
     return Answer(_election_text(status), status.to_json())
+
+
+def cmd_election_receipt(c: Console) -> Answer:
+    """What a secret ranking's receipt counted as; its ranking only after the close."""
+    from governance.services import elections
+
+    command = elections.CheckElectionReceipt(c.args.election, c.args.receipt)
+    answer = c.read(lambda uow: elections.check_receipt(uow, command))
+    code = EXIT_REFUSED if answer.standing == "unknown" else EXIT_OK
+    return Answer(answer.message, answer.to_json(), code)
 
 
 def cmd_election_cancel(c: Console) -> Answer:

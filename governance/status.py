@@ -18,7 +18,7 @@ from governance.refs import rfc_label
 
 CLOSED = "closed"
 OPEN = "open"
-LISTS = ("not_voted", "ballots", "non_binding_ballots")
+LISTS = ("voted", "not_voted", "non_binding_voters", "ballots", "non_binding_ballots")
 STORED_COUNTS = (
     "yes",
     "no",
@@ -32,7 +32,7 @@ STORED_COUNTS = (
 
 @dataclass(frozen=True)
 class BallotView:
-    """One ballot as published (not for secret votes)."""
+    """One ballot as published, name and choice together: never for a secret vote."""
 
     handle: str
     choice: str
@@ -41,7 +41,13 @@ class BallotView:
 
 @dataclass(frozen=True)
 class VoteStatus:
-    """The state of a vote, as every front end reports it."""
+    """The state of a vote, as every front end reports it.
+
+    A secret vote that has not closed (open, paused or cancelled) is ``sealed``: ``yes``, ``no``
+    and ``abstain`` are None and no list pairs a name with a choice, so no surface built from a
+    status can show a running total. What stays is turnout: ``participation``, ``non_binding``
+    and who voted. At the close the counts are published; names are never paired with choices.
+    """
 
     rfc: str
     state: str
@@ -49,9 +55,10 @@ class VoteStatus:
     policy_name: str
     policy: str
     secret: bool
-    yes: int
-    no: int
-    abstain: int
+    sealed: bool
+    yes: int | None
+    no: int | None
+    abstain: int | None
     non_binding: int
     electorate: int
     participation: int
@@ -62,13 +69,16 @@ class VoteStatus:
     closed_at: str | None
     reason: str | None
     electors: list[str]
-    # The lists below are None in a summary (the answer to a ballot), which carries counts only.
+    # The lists below are None in a summary (the answer to a ballot), which carries counts only;
+    # ``ballots`` and ``non_binding_ballots`` are None for a secret vote, whatever its state.
+    voted: list[str] | None = None
     not_voted: list[str] | None = None
+    non_binding_voters: list[str] | None = None
     ballots: list[BallotView] | None = None
     non_binding_ballots: list[BallotView] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Machine-readable form (the console's ``--json``); a summary leaves out the lists."""
+        """Machine-readable form (the console's ``--json``); lists that are None are left out."""
         data = {k: v for k, v in self.__dict__.items() if v is not None or k not in LISTS}
         for key in ("ballots", "non_binding_ballots"):
             if key in data:
@@ -157,10 +167,20 @@ def _counted(facts: VoteFacts, tally: rules.Tally) -> rules.Tally:
     return tally
 
 
+def is_sealed(facts: VoteFacts) -> bool:
+    """Whether the vote's counts are withheld: a secret vote that has not closed.
+
+    A cancelled secret vote stays sealed: it decided nothing, and publishing its count would let
+    a chair learn a running total by cancelling.
+    """
+    return bool(facts.policy.get("secret")) and facts.state != CLOSED
+
+
 def summary(facts: VoteFacts, tally: rules.Tally) -> VoteStatus:
-    """The status from counts alone, without the ballot lists."""
+    """The status from counts alone, without the ballot lists; sealed while a secret vote runs."""
     frozen = policies.policy_from_dict(facts.policy)
     tally = _counted(facts, tally)
+    sealed = is_sealed(facts)
     return VoteStatus(
         rfc=rfc_label(facts.rfc_number),
         state=facts.state,
@@ -168,9 +188,10 @@ def summary(facts: VoteFacts, tally: rules.Tally) -> VoteStatus:
         policy_name=facts.policy_name,
         policy=policies.describe(frozen),
         secret=frozen.secret,
-        yes=tally.yes,
-        no=tally.no,
-        abstain=tally.abstain,
+        sealed=sealed,
+        yes=None if sealed else tally.yes,
+        no=None if sealed else tally.no,
+        abstain=None if sealed else tally.abstain,
         non_binding=tally.non_binding,
         electorate=tally.electorate,
         participation=tally.participation,
@@ -185,20 +206,22 @@ def summary(facts: VoteFacts, tally: rules.Tally) -> VoteStatus:
 
 
 def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
-    """The full status: the counts and, unless the vote is secret, every ballot."""
+    """The full status: counts, who voted and, unless the vote is secret, every ballot."""
     frozen = policies.policy_from_dict(facts.policy)
     cast = choices(ballots)
     counts = summary(facts, rules.tally(frozen, facts.electorate, cast))
 
-    def shown(binding: bool) -> list[BallotView]:
-        if frozen.secret:
-            return []
+    def shown(binding: bool) -> list[BallotView] | None:
+        if frozen.secret:  # a name is never shown next to a secret choice, even after the close
+            return None
         chosen = [b for b in ballots if b.binding == binding]
         return [BallotView(b.handle, b.choice, iso(b.cast_at)) for b in chosen]
 
     return replace(
         counts,
+        voted=[h for h in facts.electorate if h in cast],
         not_voted=[h for h in facts.electorate if h not in cast],
+        non_binding_voters=sorted(b.handle for b in ballots if not b.binding),
         ballots=shown(True),
         non_binding_ballots=shown(False),
     )

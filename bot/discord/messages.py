@@ -61,7 +61,7 @@ def totals(status: VoteStatus) -> str:
     """The counts line; a secret vote shows how many voted, not how, until it closes."""
     voted = f"{status.participation} of {status.electorate} electors voted"
     quorum = f"quorum {status.quorum_needed}: {'met' if status.quorum_met else 'not met yet'}"
-    if status.secret and status.state in ("open", "paused"):
+    if status.sealed:
         counts = f"{voted} ({quorum}); the choices stay secret until it closes"
     else:
         counts = (
@@ -112,7 +112,7 @@ def outcome_text(status: VoteStatus, title: str) -> str:
     """The message posted when a vote closes."""
     outcome = OUTCOME_TEXT.get(status.outcome or "", status.outcome or status.state)
     text = f"The vote on **{status.rfc}: {quiet(title)}** {outcome}."
-    if status.outcome != "cancelled":
+    if status.outcome != "cancelled" and not status.sealed:
         text += (
             f" Yes {status.yes}, no {status.no}, abstain {status.abstain}; "
             f"{status.participation} of {status.electorate} electors voted "
@@ -121,6 +121,17 @@ def outcome_text(status: VoteStatus, title: str) -> str:
     elif status.reason:
         text += f" Reason: {quiet(status.reason)}"
     return cut(text, CONTENT_MAX)
+
+
+def own_ballot_text(rfc: str, choice: str | None, binding: bool, receipt: str | None) -> str:
+    """A member's own ballot, for their eyes only (an ephemeral answer)."""
+    if choice is None:
+        return f"You have not voted on {rfc}."
+    kind = "" if binding else " (non-binding: you are not in this vote's electorate)"
+    text = f"Your ballot on {rfc}: **{choice}**{kind}. Only you see this."
+    if receipt:
+        text += f"\nYour receipt: `{receipt}`."
+    return text
 
 
 def digest(payload: dict[str, Any]) -> str:

@@ -54,9 +54,17 @@ def ballot_text(result: rfcs.BallotResult) -> str:
             f"Your **{result.choice}** on {result.rfc} is recorded as non-binding: you are not "
             "in this vote's electorate, so it is shown apart and not counted."
         )
-    if result.receipt:
-        text += f"\nYour receipt: `{result.receipt}` (keep it to check your ballot in the record)."
-    return text
+    return text + receipt_line(result.receipt)
+
+
+def receipt_line(receipt: str | None) -> str:
+    """The receipt of a secret ballot or ranking, for the voter alone: their line at the close."""
+    if not receipt:
+        return ""
+    return (
+        f"\nYour receipt: `{receipt}`. Keep it: at the close the tally sheet in the record lists "
+        "it with your choice and no name, so you can check your ballot was counted."
+    )
 
 
 class VoteButton(
@@ -212,7 +220,7 @@ class RankView(ui.View):
         await interaction.response.defer(ephemeral=True, thinking=True)
         command = elections.RankCandidates(self.election, self.ranking())
         try:
-            await bridge_of(interaction).act(interaction.user, elections.rank, command)
+            _, status = await bridge_of(interaction).act(interaction.user, elections.rank, command)
         except Exception as error:
             await refuse(interaction, error)
             return
@@ -220,6 +228,6 @@ class RankView(ui.View):
         await interaction.followup.send(
             f"Your ranking for {self.election} is recorded: "
             f"{quiet(self.ranking().replace(',', ' > ').replace('=', ' = '))}. You can rank "
-            "again until the election closes.",
+            "again until the election closes." + receipt_line(status.receipt),
             ephemeral=True,
         )

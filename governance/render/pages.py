@@ -410,7 +410,7 @@ class Pages:
             "vote": vote,
             "status": status,
             "opened_by": vote.opened_by_id,
-            "receipts": self.r.receipts.get(vote.id, []),
+            "sheet": self.r.sheets.get(vote.id),
             "rule": _pass_rule(vote.policy),
         }
 
@@ -426,11 +426,20 @@ class Pages:
         ballots = self.r.rankings.get(election_id, [])
         frozen = policies.policy_from_dict(election.policy)
         binding = [(h, r) for h, r, b, _ in ballots if b]
+        # A secret election shows no running count: its pairwise table waits for the close.
+        sealed = frozen.secret and election.state != VoteState.CLOSED
         result = rules.schulze(election.candidates, [r for _, r in binding], election.seats)
-        pairwise = [
-            (a, [(b, result.pairwise[(a, b)] if a != b else None) for b in election.candidates])
-            for a in election.candidates
-        ]
+        pairwise = (
+            []
+            if sealed
+            else [
+                (
+                    a,
+                    [(b, result.pairwise[(a, b)] if a != b else None) for b in election.candidates],
+                )
+                for a in election.candidates
+            ]
+        )
         final = election.result or {}
         return self._render(
             "election.md.j2",
@@ -439,7 +448,11 @@ class Pages:
             label=election_label(election.number),
             policy=policies.describe(frozen),
             secret=frozen.secret,
-            ballots=ballots,
+            sealed=sealed,
+            voted=sorted(h for h, _, b, _ in ballots if b),
+            sheet=self.r.ranking_sheets.get(election_id),
+            ballots=[] if frozen.secret else ballots,
+            binding_count=len(binding),
             tiers=final.get("ranking") if election.state == VoteState.CLOSED else None,
             winners=final.get("winners", []),
             tied=final.get("tied", []),

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from governance import secrecy
 from governance.clock import as_utc
 from governance.model import (
     Ballot,
@@ -30,8 +31,10 @@ from governance.model import (
     RankedBallot,
     Rfc,
     Vote,
+    VoteState,
 )
 from governance.refs import election_label, rfc_label
+from governance.sheets import ranking_sheets, vote_sheets
 from governance.status import BallotFacts
 
 HISTORY_SKIPPED = ("ballot.cast", "election.ranked")
@@ -76,7 +79,9 @@ class Record:
     votes: dict[int, list[Any]]  # rfc id -> votes in opening order
     elections: dict[int, Any]  # election id -> row
     ballots: dict[int, list[BallotFacts]] = field(default_factory=dict)  # vote id -> ballots
-    receipts: dict[int, list[str]] = field(default_factory=dict)  # vote id -> secret receipts
+    # Closed secret votes and elections only: vote or election id -> its tally sheet.
+    sheets: dict[int, secrecy.TallySheet[str]] = field(default_factory=dict)
+    ranking_sheets: dict[int, secrecy.TallySheet[list[list[str]]]] = field(default_factory=dict)
     rankings: dict[int, list[tuple[str, list[list[str]], bool, datetime]]] = field(
         default_factory=dict
     )
@@ -230,10 +235,14 @@ def _memberships(session: Session, scoped_groups: set[int] | None) -> dict[int, 
     return dict(result)
 
 
+def _closed_secret(decision: Any) -> bool:
+    return decision.state == VoteState.CLOSED and bool((decision.policy or {}).get("secret"))
+
+
 def _load_ballots(session: Session, record: Record, rfc_ids: set[int] | None) -> None:
-    vote_ids = None
-    if rfc_ids is not None:
-        vote_ids = [v.id for rid in rfc_ids for v in record.votes.get(rid, [])]
+    """Ballots of the votes in scope, and the tally sheets of their closed secret votes."""
+    votes = [v for rid, vs in record.votes.items() if rfc_ids is None or rid in rfc_ids for v in vs]
+    vote_ids = None if rfc_ids is None else [v.id for v in votes]
     statement = (
         sa.select(
             col(Ballot.vote_id),
@@ -241,20 +250,16 @@ def _load_ballots(session: Session, record: Record, rfc_ids: set[int] | None) ->
             col(Ballot.choice),
             col(Ballot.binding),
             col(Ballot.cast_at),
-            col(Ballot.receipt),
         )
         .join(Person, col(Person.id) == col(Ballot.person_id))
         .where(_in(col(Ballot.vote_id), vote_ids))
         .order_by(col(Ballot.vote_id), col(Ballot.cast_at), col(Ballot.id))
     )
     ballots: dict[int, list[BallotFacts]] = defaultdict(list)
-    receipts: dict[int, list[str]] = defaultdict(list)
-    for vote_id, handle, choice, binding, cast_at, receipt in session.execute(statement):
+    for vote_id, handle, choice, binding, cast_at in session.execute(statement):
         ballots[vote_id].append(BallotFacts(handle, choice, bool(binding), as_utc(cast_at)))
-        if receipt:
-            receipts[vote_id].append(receipt)
     record.ballots = dict(ballots)
-    record.receipts = {vid: sorted(values) for vid, values in receipts.items()}
+    record.sheets = vote_sheets(session, sorted(v.id for v in votes if _closed_secret(v)))
 
 
 def _load_concerns(session: Session, record: Record, rfc_ids: set[int] | None) -> None:
@@ -286,6 +291,14 @@ def _load_rankings(session: Session, record: Record, election_ids: set[int] | No
     for election_id, handle, ranking, binding, cast_at in session.execute(statement):
         rankings[election_id].append((handle, ranking, bool(binding), as_utc(cast_at)))
     record.rankings = dict(rankings)
+    record.ranking_sheets = ranking_sheets(
+        session,
+        sorted(
+            e.id
+            for e in record.elections.values()
+            if (election_ids is None or e.id in election_ids) and _closed_secret(e)
+        ),
+    )
 
 
 def _load_history(session: Session, record: Record, subjects: list[str] | None) -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 
+from governance import ledger, rules, secrecy
 from governance import policy as policies
-from governance import rules
 from governance.clock import as_utc, iso
 from governance.errors import Conflict, InvalidInput, VoteClosed
 from governance.model import Election, Group, Person, RankedBallot, VoteState
 from governance.services import common
+from governance.sheets import ranking_sheets
 from governance.store import UnitOfWork
 
 ELECTED = "elected"
@@ -50,7 +51,12 @@ class CancelElection:
 
 @dataclass(frozen=True)
 class ElectionStatus:
-    """An election as front ends report it."""
+    """An election as front ends report it.
+
+    A secret election that has not closed is ``sealed``: ``ranking``, ``tiers`` and
+    ``pairwise`` are empty, so nothing shows how the rankings lean before the close. ``receipt``
+    is set only in the answer to the person who just ranked.
+    """
 
     election: str
     group: str
@@ -74,6 +80,10 @@ class ElectionStatus:
     tied: list[str]
     pairwise: dict[str, dict[str, int]]
     reason: str | None
+    secret: bool = False
+    sealed: bool = False
+    voted: list[str] | None = None
+    receipt: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Machine-readable form (the console's ``--json``)."""
@@ -236,13 +246,21 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
         ballot = RankedBallot(
             election_id=election.id, person_id=who.id, binding=binding, ranking=tiers
         )
-    ballot.ranking, ballot.cast_at = tiers, now
+    frozen = policies.policy_from_dict(election.policy)
+    receipt = nonce = None
+    if frozen.secret:  # a new receipt and nonce per ranking
+        receipt, nonce = secrecy.new_receipt(), secrecy.new_nonce()
+    ballot.ranking, ballot.cast_at, ballot.receipt, ballot.nonce = tiers, now, receipt, nonce
     uow.session.add(ballot)
     uow.session.flush()
-    frozen = policies.policy_from_dict(election.policy)
     payload: dict[str, Any] = {"ranking": tiers, "binding": binding, "changed_from": previous}
-    if frozen.secret:  # the ledger is public: record that a ranking changed, not what it says
-        payload = {"ranking": "secret", "binding": binding, "changed": previous is not None}
+    if nonce is not None:  # the ledger is public: a commitment to the ranking, never the ranking
+        payload = {
+            "election_id": election.id,
+            "binding": binding,
+            "commitment": secrecy.commitment(election.id, ledger.canonical(tiers), nonce),
+            "changed": previous is not None,
+        }
     uow.record(now, actor, "election.ranked", label, payload)
     voted = {h for b, h in _rankings(uow, election) if b.binding}
     if (
@@ -251,7 +269,7 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
         and now >= election.opened_at + frozen.min_duration
     ):
         close_election(uow, election, now, at=now)
-    view = election_view(uow, election)  # inside the transaction: no second write lock
+    view = replace(election_view(uow, election), receipt=receipt)  # no second write lock
     uow.commit()
     return view
 
@@ -333,10 +351,14 @@ def election_view(uow: UnitOfWork, election: Election) -> ElectionStatus:
     result, tally = _count(election, rows)
     closed = election.state == VoteState.CLOSED and election.result is not None
     final = election.result or {}
+    secret = policies.policy_from_dict(election.policy).secret
+    sealed = secret and election.state != VoteState.CLOSED
     pairwise = {
         a: {b: result.pairwise[(a, b)] for b in election.candidates if b != a}
         for a in election.candidates
     }
+    if sealed:  # no running count of a secret election
+        pairwise = {}
     return ElectionStatus(
         election=common.election_label(election.number),
         group=group_.slug,
@@ -354,18 +376,111 @@ def election_view(uow: UnitOfWork, election: Election) -> ElectionStatus:
         opened_at=iso(election.opened_at),
         closes_at=iso(election.closes_at),
         closed_at=iso(election.closed_at),
-        ranking=[h for tier in result.ranking for h in tier],
-        tiers=[list(t) for t in result.ranking],
+        ranking=[] if sealed else [h for tier in result.ranking for h in tier],
+        tiers=[] if sealed else [list(t) for t in result.ranking],
         winners=list(final.get("winners", [])) if closed else [],
         tied=list(final.get("tied", [])) if closed else [],
         pairwise=pairwise,
         reason=election.reason,
+        secret=secret,
+        sealed=sealed,
+        voted=sorted(h for b, h in rows if b.binding),
     )
 
 
 def election_status(uow: UnitOfWork, ref: str) -> ElectionStatus:
     """The election's status by its number."""
     return election_view(uow, common.election(uow, ref))
+
+
+@dataclass(frozen=True)
+class CheckElectionReceipt:
+    """Ask what a ranking receipt counted as."""
+
+    election: str
+    receipt: str
+
+
+@dataclass(frozen=True)
+class RankingStanding:
+    """The answer to a ranking receipt.
+
+    ``standing`` is ``counted``, ``non-binding``, ``recorded`` (still open), ``sealed``
+    (cancelled) or ``unknown`` (never given, or replaced by a later ranking, whose receipt is
+    the one that counts).
+    """
+
+    election: str
+    receipt: str
+    election_state: str
+    standing: str
+    ranking: list[list[str]] | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form."""
+        return dict(self.__dict__)
+
+
+def check_receipt(uow: UnitOfWork, command: CheckElectionReceipt) -> RankingStanding:
+    """Find a ranking receipt; the ranking only once the election has closed."""
+    election = common.election(uow, command.election)
+    label = common.election_label(election.number)
+    receipt = command.receipt.strip().lower()
+    if not secrecy.RECEIPT_FORM.match(receipt):
+        raise InvalidInput(
+            f"'{command.receipt[:80]}' is not a receipt; a receipt is the 20 hexadecimal digits "
+            "govbot gave when the ranking was cast, like 3f9c0a1be2d47c8e5a61."
+        )
+    assert election.id is not None
+    known = uow.session.exec(
+        select(RankedBallot.id).where(
+            RankedBallot.election_id == election.id, RankedBallot.receipt == receipt
+        )
+    ).first()
+    state = str(election.state)
+    if known is None:
+        return RankingStanding(
+            label,
+            receipt,
+            state,
+            secrecy.UNKNOWN,
+            None,
+            f"No current ranking in {label} has the receipt {receipt}: check that it is copied "
+            "whole and is for this election; a ranking cast again has a new receipt.",
+        )
+    if election.state in LIVE:
+        return RankingStanding(
+            label,
+            receipt,
+            state,
+            "recorded",
+            None,
+            f"The receipt {receipt} is recorded in {label}, which is still open; its ranking "
+            "is published on the tally sheet when the election closes.",
+        )
+    if election.state != VoteState.CLOSED:
+        return RankingStanding(
+            label,
+            receipt,
+            state,
+            "sealed",
+            None,
+            f"The receipt {receipt} was given in {label}, which was cancelled; the rankings of "
+            "a cancelled secret election are never published.",
+        )
+    kind, ranking = ranking_sheets(uow.session, [election.id])[election.id].standing(receipt)
+    shown = " > ".join(" = ".join(tier) for tier in ranking or [])
+    where = "counted" if kind == secrecy.COUNTED else "is shown apart as non-binding, not counted,"
+    return RankingStanding(
+        label,
+        receipt,
+        state,
+        kind,
+        ranking,
+        f"The receipt {receipt} {where} in {label} with the ranking {shown}; it is on the "
+        "tally sheet of the election's page.",
+    )
 
 
 def due_elections(uow: UnitOfWork, now: datetime) -> list[tuple[Election, datetime]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from governance import policy as policies
-from governance import rules, status
+from governance import rules, secrecy, status
 from governance.clock import as_utc, iso
 from governance.errors import (
     Conflict,
@@ -36,6 +34,7 @@ from governance.model import (
     VoteState,
 )
 from governance.services import common
+from governance.sheets import vote_sheets
 from governance.status import BallotFacts, VoteFacts, VoteStatus
 from governance.store import UnitOfWork
 
@@ -796,6 +795,143 @@ def vote_status(uow: UnitOfWork, ref: str, now: datetime) -> VoteStatus:
     return vote_view(uow, rfc, vote, now)
 
 
+@dataclass(frozen=True)
+class OwnBallot:
+    """A voter's own current ballot, for their eyes: the choice and the receipt to check it by."""
+
+    rfc: str
+    handle: str
+    choice: str | None
+    binding: bool
+    cast_at: str | None
+    receipt: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form."""
+        return dict(self.__dict__)
+
+
+def own_ballot(uow: UnitOfWork, ref: str, handle: str) -> OwnBallot:
+    """``handle``'s current ballot in the RFC's latest vote (choice None when they cast none).
+
+    A secret vote shows this to no one else; front ends answer it privately (an ephemeral
+    Discord answer, the console as ``--as HANDLE``).
+    """
+    rfc = common.rfc(uow, ref)
+    label = common.rfc_label(rfc.number)
+    who = common.person(uow, handle)
+    vote = latest_vote(uow, rfc)
+    if vote is None:
+        raise NotFound(f"{label} has no vote yet; a chair opens one with `vote open {label}`.")
+    ballot = uow.session.exec(
+        select(Ballot).where(Ballot.vote_id == vote.id, Ballot.person_id == who.id)
+    ).first()
+    binding = who.handle in vote.electorate
+    if ballot is None:
+        return OwnBallot(label, who.handle, None, binding, None, None)
+    return OwnBallot(
+        label, who.handle, ballot.choice, ballot.binding, iso(ballot.cast_at), ballot.receipt
+    )
+
+
+@dataclass(frozen=True)
+class CheckReceipt:
+    """Ask what a secret ballot's receipt counted as."""
+
+    rfc: str
+    receipt: str
+
+
+@dataclass(frozen=True)
+class ReceiptStanding:
+    """The answer to a receipt.
+
+    ``standing`` is ``counted``, ``non-binding``, ``superseded``, ``recorded`` (the vote is
+    still open: the choice waits for the close), ``sealed`` (the vote was cancelled: its
+    choices are never published) or ``unknown``.
+    """
+
+    rfc: str
+    receipt: str
+    vote_state: str | None
+    standing: str
+    choice: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form."""
+        return dict(self.__dict__)
+
+
+def check_receipt(uow: UnitOfWork, command: CheckReceipt) -> ReceiptStanding:
+    """Find a receipt among the RFC's votes; its choice only once its vote has closed.
+
+    The console has no login beyond ``--as``, so before the close nobody is told a choice: the
+    answer is only that the receipt is on the record.
+    """
+    rfc = common.rfc(uow, command.rfc)
+    label = common.rfc_label(rfc.number)
+    receipt = command.receipt.strip().lower()
+    if not secrecy.RECEIPT_FORM.match(receipt):
+        raise InvalidInput(
+            f"'{command.receipt[:80]}' is not a receipt; a receipt is the 20 hexadecimal digits "
+            "govbot gave when the ballot was cast, like 3f9c0a1be2d47c8e5a61."
+        )
+    found = uow.session.exec(
+        select(Vote, Ballot.id)
+        .join(Ballot, col(Ballot.vote_id) == col(Vote.id))
+        .where(Vote.rfc_id == rfc.id, Ballot.receipt == receipt)
+    ).first()
+    vote = found[0] if found is not None else None
+    if vote is None:
+        vote = uow.session.exec(
+            select(Vote)
+            .join(BallotChange, col(BallotChange.vote_id) == col(Vote.id))
+            .where(Vote.rfc_id == rfc.id, BallotChange.receipt == receipt)
+        ).first()
+    if vote is None or vote.id is None:
+        return ReceiptStanding(
+            label,
+            receipt,
+            None,
+            secrecy.UNKNOWN,
+            None,
+            f"No ballot of a secret vote on {label} has the receipt {receipt}; check that it is "
+            "copied whole and that it is for this RFC.",
+        )
+    if vote.state in LIVE:
+        return ReceiptStanding(
+            label,
+            receipt,
+            vote.state,
+            "recorded",
+            None,
+            f"The receipt {receipt} is recorded in the vote on {label}, which is still "
+            f"{vote.state}; its choice is published on the tally sheet when the vote closes.",
+        )
+    if vote.state != VoteState.CLOSED:
+        return ReceiptStanding(
+            label,
+            receipt,
+            vote.state,
+            "sealed",
+            None,
+            f"The receipt {receipt} was given in the vote on {label}, which was cancelled; the "
+            "choices of a cancelled secret vote are never published.",
+        )
+    kind, choice = vote_sheets(uow.session, [vote.id])[vote.id].standing(receipt)
+    closed = iso(vote.closed_at)
+    messages = {
+        secrecy.COUNTED: f"The receipt {receipt} counted as {choice} in the vote on {label}, "
+        f"closed at {closed}; it is on the tally sheet of the RFC's page.",
+        secrecy.NON_BINDING: f"The receipt {receipt} is a non-binding {choice} in the vote on "
+        f"{label}, closed at {closed}: shown apart on the tally sheet, not counted.",
+        secrecy.SUPERSEDED: f"The receipt {receipt} was superseded by a later ballot of the same "
+        f"voter in the vote on {label}; that later ballot's receipt is the one counted.",
+    }
+    return ReceiptStanding(label, receipt, vote.state, kind, choice, messages[kind])
+
+
 def open_vote(uow: UnitOfWork, actor: str, now: datetime, command: OpenVote) -> VoteStatus:
     """A chair opens a vote: the policy and the electorate are frozen now."""
     uow.check_time(now)
@@ -892,30 +1028,43 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
         )
         uow.commit()  # nothing changed: end the transaction all the same
         return unchanged
-    receipt = None
-    if frozen.secret:
-        nonce = secrets.token_hex(16)
-        receipt = hashlib.sha256(f"{vote.id}:{who.handle}:{choice}:{nonce}".encode()).hexdigest()
+    receipt = nonce = None
+    if frozen.secret:  # a new receipt and nonce per cast: a changed ballot's old line is superseded
+        receipt, nonce = secrecy.new_receipt(), secrecy.new_nonce()
     previous = None if ballot is None else ballot.choice
     if ballot is None:
         ballot = Ballot(
             vote_id=vote.id, person_id=who.id, choice=choice, binding=binding, cast_at=now
         )
-    ballot.choice, ballot.cast_at, ballot.receipt = choice, now, receipt
+    ballot.choice, ballot.cast_at, ballot.receipt, ballot.nonce = choice, now, receipt, nonce
     uow.session.add(ballot)
     uow.session.add(
-        BallotChange(vote_id=vote.id, person_id=who.id, choice=choice, binding=binding, cast_at=now)
+        BallotChange(
+            vote_id=vote.id,
+            person_id=who.id,
+            choice=choice,
+            binding=binding,
+            cast_at=now,
+            receipt=receipt,
+            nonce=nonce,
+        )
     )
     uow.session.flush()
-    payload: dict[str, Any] = {"vote_id": vote.id, "binding": binding}
-    if frozen.secret:  # the ledger is public: a secret ballot records that it changed, not how
-        payload["choice"] = "secret"
-        payload["changed"] = previous is not None
+    payload: dict[str, Any]
+    if nonce is not None:  # the ledger is public: a commitment to the choice, never the choice
+        payload = {
+            "vote_id": vote.id,
+            "binding": binding,
+            "commitment": secrecy.commitment(vote.id, choice, nonce),
+            "changed": previous is not None,
+        }
     else:
-        payload["choice"] = choice
-        payload["changed_from"] = previous
-    if receipt:
-        payload["receipt"] = receipt
+        payload = {
+            "vote_id": vote.id,
+            "binding": binding,
+            "choice": choice,
+            "changed_from": previous,
+        }
     uow.record(now, actor, "ballot.cast", label, payload)
     tally = _tally(uow, vote, frozen)  # counted once: for the early close and for the answer
     if (

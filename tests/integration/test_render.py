@@ -157,11 +157,17 @@ def test_the_vote_record_is_complete(pages: dict[str, str]) -> None:
     )
 
 
-def test_a_secret_vote_shows_totals_and_receipts_only(pages: dict[str, str]) -> None:
+def test_a_closed_secret_vote_shows_totals_and_the_tally_sheet_without_names(
+    pages: dict[str, str],
+) -> None:
     secret = pages["rfcs/0004-elect-the-reviewers-by-secret-ballot.md"]
     assert "| Result | 4 yes, 1 no, 0 abstain |" in secret
-    assert len(re.findall(r"^\| `[0-9a-f]{64}` \|$", secret, re.MULTILINE)) == 5
+    lines = re.findall(r"^\| `([0-9a-f]{20})` \| (yes|no|abstain) \|$", secret, re.MULTILINE)
+    assert sorted(choice for _, choice in lines) == ["no", "yes", "yes", "yes", "yes"]
+    assert [r for r, _ in lines] == sorted(r for r, _ in lines)  # in receipt order
     assert "Binding ballots" not in secret and "| `ed` | no" not in secret
+    sheet = secret[secret.index("#### Tally sheet") :]
+    assert not any(f"`{h}`" in sheet for h in ("ada", "bo", "cy", "di", "ed"))
 
 
 def test_concerns_history_and_outcomes(pages: dict[str, str]) -> None:

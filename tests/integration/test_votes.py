@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import wiring
-from governance import errors
+from governance import errors, secrecy
 from governance.services import groups, rfcs, ticks
 from governance.status import VoteStatus
 from governance.store import Store
@@ -515,12 +515,20 @@ def test_secret_vote_publishes_totals_and_receipts(
     ref = propose(act)
     open_vote(act, ref, policy="private")
     result = cast(act, ref, "bo", "yes", T0 + H)
-    assert result.receipt is not None and len(result.receipt) == 64
+    assert result.receipt is not None and len(result.receipt) == 20
+    assert result.status.sealed and result.status.yes is None  # the answer carries no total
     view = status(act, ref, T0 + H)
-    assert view.secret and view.yes == 1
-    assert view.ballots == [] and view.non_binding_ballots == []
+    assert view.secret and view.sealed and (view.yes, view.no, view.abstain) == (None,) * 3
+    assert view.participation == 1 and view.voted == ["bo"] and view.not_voted == ["ada", "cy"]
+    assert view.ballots is None and view.non_binding_ballots is None
+    assert {"ballots", "non_binding_ballots"}.isdisjoint(view.to_json())
     payloads = [r[0] for r in db.query("SELECT payload FROM ledger WHERE action='ballot.cast'")]
-    assert '"choice":"secret"' in payloads[0] and '"yes"' not in payloads[0]
+    assert '"yes"' not in payloads[0] and result.receipt not in payloads[0]
+    decisive = cast(act, ref, "ada", "yes", T0 + 80 * H)  # after min_duration: it closes
+    assert decisive.status.state == "closed" and decisive.status.yes == 2
+    closed = status(act, ref, T0 + 80 * H)
+    assert not closed.sealed and (closed.yes, closed.no, closed.abstain) == (2, 0, 0)
+    assert closed.ballots is None  # after the close too: no name next to a secret choice
 
 
 def test_late_tick_dates_an_early_close_to_its_own_moment(act: Actor) -> None:
@@ -567,5 +575,15 @@ def test_the_public_ledger_never_shows_a_secret_choice(
         json.loads(row[0])
         for row in db.query("SELECT payload FROM ledger WHERE action = 'ballot.cast'")
     ]
-    assert [(p["choice"], p["changed"]) for p in payloads] == [("secret", False), ("secret", True)]
-    assert all("changed_from" not in p and len(p["receipt"]) == 64 for p in payloads)
+    assert [sorted(p) for p in payloads] == [["binding", "changed", "commitment", "vote_id"]] * 2
+    assert [p["changed"] for p in payloads] == [False, True]
+    history = db.query("SELECT choice, nonce, receipt FROM ballot_history ORDER BY id")
+    assert [row[0] for row in history] == ["no", "yes"]
+    assert [p["commitment"] for p in payloads] == [
+        secrecy.commitment(p["vote_id"], choice, nonce)
+        for p, (choice, nonce, _) in zip(payloads, history, strict=True)
+    ]
+    ledger_text = " ".join(r[0] for r in db.query("SELECT payload FROM ledger"))
+    assert all(
+        receipt not in ledger_text and nonce not in ledger_text for _, nonce, receipt in history
+    )

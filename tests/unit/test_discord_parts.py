@@ -19,6 +19,7 @@ def status(**changes: object) -> VoteStatus:
         "policy_name": "default",
         "policy": "majority of ballots, quorum 50%",
         "secret": False,
+        "sealed": False,
         "yes": 3,
         "no": 1,
         "abstain": 0,
@@ -80,11 +81,33 @@ def test_deadlines_use_discords_local_time_format() -> None:
     assert messages.when("2027-01-11T10:00:00Z") == "<t:1799661600:F> (<t:1799661600:R>)"
 
 
+def sealed(**changes: object) -> VoteStatus:
+    """A secret vote before its close, as ``status.summary`` builds it: no counts at all."""
+    return status(secret=True, sealed=True, yes=None, no=None, abstain=None, **changes)
+
+
 def test_a_secret_open_vote_shows_participation_not_choices() -> None:
-    text = messages.totals(status(secret=True))
-    assert "4 of 9 electors voted" in text and "Yes" not in text
+    text = messages.totals(sealed())
+    assert "4 of 9 electors voted" in text and "Yes" not in text and "None" not in text
     closed = messages.totals(status(secret=True, state="closed", outcome="passed"))
     assert "Yes **3**" in closed
+
+
+def test_a_sealed_vote_embed_and_outcome_text_carry_no_count() -> None:
+    embed = messages.vote_embed(sealed(non_binding=2), "Disclosure").to_dict()
+    shown = str(embed)
+    assert "secret" in shown and "2 non-binding" in shown
+    assert not any(word in shown for word in ("Yes **", "No **", "Abstain **", "None"))
+    cancelled = messages.outcome_text(
+        sealed(state="cancelled", outcome="cancelled", reason="wrong text"), "Disclosure"
+    )
+    assert "cancelled" in cancelled and "Yes" not in cancelled and "None" not in cancelled
+
+
+def test_a_members_own_ballot_is_shown_with_its_receipt() -> None:
+    text = messages.own_ballot_text("RFC-0007", "no", True, "0123456789abcdef0123")
+    assert "**no**" in text and "`0123456789abcdef0123`" in text and "Only you" in text
+    assert "not voted" in messages.own_ballot_text("RFC-0007", None, True, None)
 
 
 def test_reminder_mentions_are_split_under_the_message_limit() -> None:

@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.discord.cogs.base import Area, election_choices, group_choices
 from bot.discord.messages import quiet, when
 from bot.discord.replies import say
-from bot.discord.views import RANK_PLACES, RankView
+from bot.discord.views import RANK_PLACES, RankView, receipt_line
 from governance.services import elections
 
 
@@ -61,7 +61,7 @@ class Elections(Area, group_name="election", group_description="Ranked-choice el
                 await say(
                     interaction,
                     f"Your ranking for {status.election} is recorded. You can rank again until "
-                    "it closes.",
+                    "it closes." + receipt_line(status.receipt),
                 )
             return
         status = await self.look(interaction, elections.election_status, election)

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.discord.cogs.base import Area, live_rfc_choices, rfc_choices
-from bot.discord.messages import vote_embed
+from bot.discord.messages import own_ballot_text, vote_embed
 from bot.discord.replies import say
 from bot.discord.views import ballot_text
 from governance.services import rfcs
@@ -32,10 +32,13 @@ class Votes(Area, group_name="vote", group_description="Cast a ballot, or see a 
         if result is not None:
             await say(interaction, ballot_text(result))
 
-    @app_commands.command(name="status", description="The totals and deadline of an RFC's vote")
+    @app_commands.command(
+        name="status", description="An RFC's vote: totals or turnout, deadline, your own ballot"
+    )
     @app_commands.autocomplete(rfc=rfc_choices)
     async def status(self, interaction: discord.Interaction[Any], rfc: str) -> None:
-        """The latest vote on the RFC."""
+        """The latest vote on the RFC, and (only to the member) their own ballot."""
+        await interaction.response.defer(ephemeral=True, thinking=True)  # private from the start
         view = await self.look(interaction, rfcs.show_rfc, rfc, self.bridge.clock())
         if view is None:
             return
@@ -44,4 +47,9 @@ class Votes(Area, group_name="vote", group_description="Cast a ballot, or see a 
                 interaction, f"{view.rfc} has no vote yet; a chair opens it with `/rfc vote`."
             )
             return
-        await say(interaction, embed=vote_embed(view.vote, view.title))
+        who = await self.bridge.member(interaction.user)
+        mine = await self.look(interaction, rfcs.own_ballot, rfc, who.handle)
+        if mine is None:
+            return
+        own = own_ballot_text(mine.rfc, mine.choice, mine.binding, mine.receipt)
+        await say(interaction, own, embed=vote_embed(view.vote, view.title))
