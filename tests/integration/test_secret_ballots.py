@@ -12,14 +12,19 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.cli import run
-from governance import secrecy
-from tests.conftest import DEFAULT_GROUPS, charter, write_charters
+from governance import ledger, secrecy
+from governance.render import render_docs
+from governance.services import elections, ticks
+from governance.store import Store
+from tests.conftest import DEFAULT_GROUPS, T0, Actor, Db, charter, write_charters
 
 RANDOM = re.compile(r"[0-9a-f]{16,64}")
 RUNNING_TOTAL = re.compile(
@@ -230,3 +235,63 @@ def test_the_ledger_commits_to_each_choice_and_holds_no_receipt(
     for _, _, nonce, receipt in history:
         assert nonce not in everything and receipt not in everything
     assert len({receipt for *_, receipt in history}) == 5  # a new receipt for every cast
+
+
+def test_a_secret_election_shows_no_running_count_and_publishes_its_sheet_at_the_close(
+    tmp_path: Path, open_store: Callable[[], Store], db: Db
+) -> None:
+    from bot import wiring
+
+    charters = write_charters(tmp_path / "charters", **{**DEFAULT_GROUPS, "core": SECRET_CORE})
+    store = open_store()
+    wiring.sync_charters(store, charters, T0 - timedelta(days=1))
+    act = Actor(store)
+    act(elections.open_election, "ada", T0, elections.OpenElection("core", 1, ("bo", "cy", "di"),
+        title="Core chair", policy="secret"))  # fmt: skip
+    given: dict[str, str] = {}
+    superseded = ""
+    for who, ranking in [("ada", "bo,cy,di"), ("bo", "bo,di,cy"), ("cy", "di,cy,bo"),
+                         ("cy", "cy,bo,di"), ("hal", "di,cy,bo")]:  # fmt: skip
+        answer = act(elections.rank, who, T0 + timedelta(hours=1),
+                     elections.RankCandidates("E-0001", ranking))  # fmt: skip
+        assert answer.sealed and answer.tiers == [] and answer.pairwise == {}
+        assert answer.receipt is not None
+        if who in given:
+            superseded = given[who]  # cy's first ranking, replaced by the second
+        given[who] = answer.receipt
+    shown = act.read(elections.election_status, "E-0001")
+    assert shown.sealed and shown.ranking == [] and shown.voted == ["ada", "bo", "cy"]
+    with store.read() as uow:
+        page = render_docs(uow.session)["elections/0001-core-chair.md"]
+    assert "the pairwise table is published when the election closes" in page
+    assert " &gt; " not in page and "Tally sheet" not in page
+    payloads = [
+        json.loads(p)
+        for (p,) in db.query("SELECT payload FROM ledger WHERE action = ?", "election.ranked")
+    ]
+    assert [sorted(p) for p in payloads] == [
+        ["binding", "changed", "commitment", "election_id"]
+    ] * 5
+    rows = db.query("SELECT ranking, nonce FROM ranked_ballots ORDER BY id")
+    committed = {secrecy.commitment(1, ledger.canonical(r), n) for r, n in rows}
+    assert committed <= {p["commitment"] for p in payloads}
+    check = act.read(elections.check_receipt, elections.CheckElectionReceipt("E-0001", given["cy"]))
+    assert check.standing == "recorded" and check.ranking is None
+
+    with store.write() as uow:
+        ticks.tick(uow, T0 + timedelta(days=8))
+    closed = act.read(elections.election_status, "E-0001")
+    assert not closed.sealed and closed.winners == ["bo"] and closed.pairwise["bo"]["cy"] == 2
+    with store.read() as uow:
+        page = render_docs(uow.session)["elections/0001-core-chair.md"]
+    sheet = page[page.index("#### Tally sheet") :]
+    counted = sheet.split("Non-binding")[0]
+    assert len(re.findall(r"^\| `[0-9a-f]{20}` \|", counted, re.M)) == 3
+    assert f"| `{given['cy']}` | `cy` &gt; `bo` &gt; `di` |" in counted
+    assert f"`{given['hal']}`" in sheet.split("Non-binding")[1]
+    mine = act.read(elections.check_receipt, elections.CheckElectionReceipt("E-0001", given["cy"]))
+    assert mine.standing == "counted" and mine.ranking == [["cy"], ["bo"], ["di"]]
+    hal = act.read(elections.check_receipt, elections.CheckElectionReceipt("E-0001", given["hal"]))
+    assert hal.standing == "non-binding"
+    old = act.read(elections.check_receipt, elections.CheckElectionReceipt("E-0001", superseded))
+    assert old.standing == "unknown"
