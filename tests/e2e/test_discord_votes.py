@@ -9,6 +9,7 @@ ever saw "This interaction failed".
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -262,6 +263,57 @@ def test_a_secret_vote_answers_ephemerally_from_the_first_response(
     assert "Your receipt" in click.wait_text("receipt")
     eventually(lambda: "1 of 4 electors voted" in totals_of(world.server.vote_messages()[0]))
     assert "No **" not in totals_of(world.server.vote_messages()[0])
+
+
+COUNTS = ("Yes **", "No **", "Abstain **", " yes,", " no,", "| Yes |")
+
+
+def test_a_secret_vote_shows_turnout_only_in_public_and_each_member_their_own_ballot(
+    secret_world: DiscordWorld,
+) -> None:
+    world = secret_world
+    channel_message, thread_message = eventually(
+        lambda: len(world.server.vote_messages()) == 2 and world.server.vote_messages()
+    )
+    bo, cy, di = (world.server.as_(h) for h in ("bo", "cy", "di"))
+    receipts = {}
+    for member, message, choice in ((bo, channel_message, "no"), (cy, thread_message, "yes"),
+                                    (cy, channel_message, "no")):  # fmt: skip
+        click = member.click(message, choice)
+        text = click.wait_text("receipt")
+        assert click.ephemeral and f"**{choice}**" in text
+        receipts[member.handle] = text.split("receipt: `")[1].split("`")[0]
+    cast = di.slash("vote cast", rfc="RFC-0001", choice="abstain")
+    assert cast.ephemeral and "Your receipt" in cast.wait_text("receipt")
+    world.settle()
+    eventually(
+        lambda: all("3 of 4 electors voted" in totals_of(m) for m in world.server.vote_messages()),
+        what="the turnout in both vote messages",
+    )
+    status = cy.slash("vote status", rfc="RFC-0001")
+    assert status.response is not None and status.response["data"]["flags"] & 64
+    status.wait_text("Your ballot")
+    shown = " ".join(status.texts())
+    assert "Your ballot on RFC-0001: **no**" in shown and receipts["cy"] in shown
+    assert "3 of 4 electors voted" in shown and not any(c in shown for c in COUNTS)
+    ada = world.server.as_("ada").slash("vote status", rfc="RFC-0001")
+    assert "You have not voted on RFC-0001" in ada.wait_text("not voted")
+    # every message posted or edited in public, on Discord and on GitHub, holds no count
+    public = [
+        json.dumps(call.request_json)
+        for call in world.server.fake.calls
+        if call.path.startswith("/channels/") and call.request_json
+    ]
+    assert public and not any(c in text for text in public for c in COUNTS)
+    world.running.settle(docs=True)
+    with world.running.store.read() as uow:
+        issue = uow.session.exec(select(Rfc)).one().github_issue
+    assert issue is not None
+    comments = " ".join(body for _, body in world.fake.issue(REPO, issue).comments)
+    assert "**secret**" in comments and not any(c in comments for c in COUNTS)
+    page = next(t for p, t in world.fake.files(DOCS_REPO).items() if p.startswith("rfcs/0001-"))
+    assert "Voted: `bo`, `cy`, `di`." in page and "Tally sheet" not in page
+    assert not any(c in page for c in COUNTS) and receipts["cy"] not in page
 
 
 def test_a_secret_vote_reminds_each_waiting_elector_privately(secret_world: DiscordWorld) -> None:

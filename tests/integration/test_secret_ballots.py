@@ -131,7 +131,8 @@ def play(root: Path, charters: Path, column: int) -> Record:
 def records(tmp_path: Path) -> tuple[Record, Record]:
     charters = write_charters(tmp_path / "charters", **{**DEFAULT_GROUPS, "core": SECRET_CORE})
     a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir(), b.mkdir()
+    a.mkdir()
+    b.mkdir()
     return play(a, charters, 0), play(b, charters, 1)
 
 
