@@ -90,7 +90,8 @@ def test_vote_cast_from_a_non_elector_is_non_binding_and_status_shows_it(
     answer = dworld.server.as_("zed").slash("vote cast", rfc="RFC-0001", choice="no")
     assert "non-binding" in answer.wait_text("recorded")
     status = dworld.server.as_("zed").slash("vote status", rfc="RFC-0001")
-    assert "1 non-binding ballot" in " ".join(status.texts())
+    assert "1 non-binding ballot" in status.wait_text("non-binding ballot")
+    assert "Your ballot on RFC-0001: **no** (non-binding" in " ".join(status.texts())
     eventually(lambda: "1 non-binding" in totals_of(dworld.server.vote_messages()[0]))
 
 
