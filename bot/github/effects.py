@@ -283,6 +283,13 @@ def _closed_text(uow: UnitOfWork, label: str, payload: dict[str, Any]) -> str:
     outcome = str(payload.get("outcome"))
     vote = uow.session.get(Vote, payload.get("vote_id"))
     policy = "" if vote is None else f" under the `{vote.policy_name}` policy"
+    secret = vote is not None and bool((vote.policy or {}).get("secret"))
+    record = (
+        "It was a secret ballot: the tally sheet in the governance docs lists every counted "
+        "receipt with its choice, without names, so each voter can find their line."
+        if secret
+        else "The full record, every ballot included, is in the governance docs."
+    )
     electorate = payload.get("electorate", 0)
     met = "met" if payload.get("quorum_met") else "not met"
     return (
@@ -293,7 +300,7 @@ def _closed_text(uow: UnitOfWork, label: str, payload: dict[str, Any]) -> str:
         f"| {payload.get('yes', 0)} | {payload.get('no', 0)} | {payload.get('abstain', 0)} "
         f"| {payload.get('participation', 0)} of {electorate} "
         f"| {payload.get('quorum_needed', 0)} ({met}) | {payload.get('non_binding', 0)} |\n\n"
-        "The full record, every ballot included, is in the governance docs."
+        f"{record}"
     )
 
 

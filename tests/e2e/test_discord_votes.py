@@ -314,6 +314,19 @@ def test_a_secret_vote_shows_turnout_only_in_public_and_each_member_their_own_ba
     page = next(t for p, t in world.fake.files(DOCS_REPO).items() if p.startswith("rfcs/0001-"))
     assert "Voted: `bo`, `cy`, `di`." in page and "Tally sheet" not in page
     assert not any(c in page for c in COUNTS) and receipts["cy"] not in page
+    # at the close: the totals everywhere, and the tally sheet where each voter finds their line
+    world.clock.advance(7 * D + timedelta(hours=1))
+    world.running.tick()
+    world.settle()
+    world.running.settle(docs=True)
+    eventually(
+        lambda: "| 0 | 2 | 1 |" in " ".join(b for _, b in world.fake.issue(REPO, issue).comments),
+        what="the result on the issue",
+    )
+    assert "tally sheet" in world.fake.issue(REPO, issue).comments[-1][1]
+    page = next(t for p, t in world.fake.files(DOCS_REPO).items() if p.startswith("rfcs/0001-"))
+    assert "| Result | 0 yes, 2 no, 1 abstain |" in page
+    assert f"| `{receipts['cy']}` | no |" in page and f"| `{receipts['bo']}` | no |" in page
 
 
 def test_a_secret_vote_reminds_each_waiting_elector_privately(secret_world: DiscordWorld) -> None:
