@@ -26,7 +26,7 @@ from governance import policy as policies
 from governance.render import render_docs, scope_of
 from governance.render.record import Scope
 from governance.services import common, groups, rfcs, ticks
-from governance.store import MIGRATIONS, Store, create_engine, database_url
+from governance.store import HEAD_REVISION, MIGRATIONS, Store, create_engine, database_url
 from tests.conftest import FOUNDATION, PEOPLE, T0, Actor, Db, charter, people_yaml, write_charters
 
 H = timedelta(hours=1)
@@ -672,7 +672,7 @@ def test_a_0003_record_is_upgraded_with_its_data(db: Db) -> None:
 
     store = Store.open(db.url)  # opening migrates
     try:
-        assert db.query("SELECT version_num FROM alembic_version") == [("0004",)]
+        assert db.query("SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
         assert db.query("SELECT github, discord FROM foundation") == [
             ({"close_accepted": True}, {})
         ]
