@@ -50,7 +50,8 @@ STANDING_MEANING: dict[Standing, str] = {
     Standing.MEMBER: "a member of the group",
     Standing.CHAIR: "a chair of the group",
     Standing.EMERITUS: "an emeritus of the group",
-    Standing.ADMIN: "a foundation admin (`admins` in foundation.yaml), in no role in the group",
+    Standing.ADMIN: "a foundation admin (`admins` in foundation.yaml), who also has their own "
+    "place in the group",
     Standing.AUTHOR: "the author of the RFC or concern at hand",
     Standing.ELECTOR: "in the frozen electorate of the vote or election at hand",
 }
