@@ -390,7 +390,7 @@ def refusal(
         return NotFound(
             f"No person with handle '{who[:60]}' is registered; add them to charters/people.yaml "
             f"or ask a foundation admin to run `people add`. (rule {spec.name}: "
-            f"{_who_may(spec)} may {spec.summary}.)"
+            f"{spec.summary}: {_who_may(spec)})"
         )
     if action is Action.JOIN:
         fields["standing"] = _in_words(have, group).removeprefix("a ")

@@ -660,7 +660,8 @@ def leave_group(
     """Leave a group yourself; chairs and admins may remove others. The last chair cannot go."""
     uow.check_time(now)
     group_ = common.group(uow, command.group)
-    me = authority.registered(uow, Action.LEAVE, actor)
+    removing = command.handle is not None and command.handle != actor
+    me = authority.registered(uow, Action.REMOVE_MEMBER if removing else Action.LEAVE, actor)
     who = me if command.handle is None else common.person(uow, command.handle)
     if who.id != me.id:
         authority.require(uow, Action.REMOVE_MEMBER, actor, group=group_, subject=who.handle)

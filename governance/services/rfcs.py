@@ -565,7 +565,8 @@ def resolve_concern(
         )
     if concern.state != ConcernState.OPEN:
         raise Conflict(f"Concern {concern.id} on {label} is already {concern.state}.")
-    who = authority.registered(uow, Action.RESOLVE_CONCERN, actor)
+    asked = Action.OVERRIDE_CONCERN if command.reason else Action.RESOLVE_CONCERN
+    who = authority.registered(uow, asked, actor)
     if who.id == concern.author_id:
         concern.state = ConcernState.RESOLVED
         reason = (
@@ -579,8 +580,9 @@ def resolve_concern(
         )
         if not command.reason or not command.reason.strip():
             raise InvalidInput(
-                "Overriding someone else's concern needs a reason on the record; "
-                "give one saying why it no longer blocks."
+                f"Only its author resolves concern {concern.id} as it is (rule "
+                f"{Action.RESOLVE_CONCERN}); overriding someone else's concern needs a reason on "
+                "the record: give one saying why it no longer blocks."
             )
         reason = common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
         concern.state = ConcernState.OVERRIDDEN
