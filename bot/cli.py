@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--github")
     add.add_argument("--discord-id")
     command(people, "list", cmd_people_list, "list registered people")
-    linked = command(people, "link", cmd_people_link, "link a GitHub login or Discord id")
+    linked = command(people, "link", cmd_people_link, "set a GitHub login or Discord id (admins)")
     linked.add_argument("handle")
     linked.add_argument("--github")
     linked.add_argument("--discord-id")

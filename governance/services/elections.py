@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from governance import ledger, rules, secrecy
+from governance import authority, ledger, rules, secrecy
 from governance import policy as policies
+from governance.authority import Action
 from governance.clock import as_utc, iso
 from governance.errors import Conflict, InvalidInput, VoteClosed
 from governance.model import Election, Group, Person, RankedBallot, VoteState
@@ -121,8 +122,7 @@ def open_election(
     """A chair opens an election; the electorate and policy are frozen now."""
     uow.check_time(now)
     group_ = common.group(uow, command.group)
-    who = common.person(uow, actor)
-    common.require_chair(uow, group_, who, "open elections")
+    who = authority.require(uow, Action.OPEN_ELECTION, actor, group=group_)
     candidates = [common.check_handle(c) for c in command.candidates]
     if not candidates:
         raise InvalidInput("An election needs candidates; give their handles, like ada,bo,cy.")
@@ -226,7 +226,7 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
     uow.check_time(now)
     election = common.election(uow, command.election)
     label = common.election_label(election.number)
-    who = common.person(uow, actor)
+    who = authority.require(uow, Action.RANK, actor)
     moment = _closing_moment(uow, election, now)
     if moment is not None:
         close_election(uow, election, now, at=moment)
@@ -234,7 +234,9 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
     if election.state not in LIVE:
         raise VoteClosed(f"{label} is {election.state}; rankings are no longer accepted.")
     tiers = parse_ranking(command.ranking, election.candidates)
-    binding = who.handle in election.electorate
+    binding = authority.allows(
+        Action.BINDING_BALLOT, authority.standings(uow, who, electorate=election.electorate)
+    )
     assert election.id is not None and who.id is not None
     ballot = uow.session.exec(
         select(RankedBallot).where(
@@ -283,7 +285,7 @@ def cancel_election(
     election = common.election(uow, command.election)
     group_ = uow.session.get(Group, election.group_id)
     assert group_ is not None
-    common.require_chair(uow, group_, common.person(uow, actor), "cancel elections")
+    authority.require(uow, Action.CANCEL_ELECTION, actor, group=group_)
     if election.state not in LIVE:
         raise Conflict(f"{common.election_label(election.number)} is {election.state} already.")
     election.state = VoteState.CANCELLED

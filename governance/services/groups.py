@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from governance import authority
+from governance.authority import Action, Standing
 from governance.clock import iso
-from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from governance.errors import Conflict, InvalidInput, NotFound
 from governance.model import (
     VOTING_ROLES,
     CharterRevision,
@@ -113,11 +115,9 @@ def _check_accounts(
 def add_person(uow: UnitOfWork, actor: str, now: datetime, command: AddPerson) -> PersonView:
     """Foundation admins register people (the charters' people.yaml registers the founders)."""
     uow.check_time(now)
-    if not common.is_admin(uow, actor):
-        raise PermissionDenied(
-            f"Only a foundation admin may register people; {actor} is not one. "
-            "Ask an admin, or add the person to charters/people.yaml."
-        )
+    authority.require(uow, Action.REGISTER_PERSON, actor)
+    if command.github is not None or command.discord_id is not None:
+        authority.require(uow, Action.LINK_ACCOUNTS, actor)
     handle = common.check_handle(command.handle)
     name = common.clean_text(command.name, "name", limit=100, multiline=False)
     if uow.session.exec(select(Person).where(Person.handle == handle)).first() is not None:
@@ -137,13 +137,10 @@ def add_person(uow: UnitOfWork, actor: str, now: datetime, command: AddPerson) -
 
 
 def link_person(uow: UnitOfWork, actor: str, now: datetime, command: LinkPerson) -> PersonView:
-    """People link their own accounts; admins may link anyone's."""
+    """Admins set accounts by hand; everyone else proves theirs (``govbot link``, Discord)."""
     uow.check_time(now)
     who = common.person(uow, command.handle)
-    if actor != who.handle and not common.is_admin(uow, actor):
-        raise PermissionDenied(
-            f"{actor} may link only their own accounts, not {who.handle}'s; ask an admin."
-        )
+    authority.require(uow, Action.LINK_ACCOUNTS, actor)
     if command.github is None and command.discord_id is None:
         raise InvalidInput("Nothing to link: give a GitHub login, a Discord id, or both.")
     _check_accounts(uow, command.github, command.discord_id, who.id)
@@ -598,10 +595,7 @@ def join_group(uow: UnitOfWork, actor: str, now: datetime, command: JoinGroup) -
     """Join an open group at once, or file a request a chair of an approval group must approve."""
     uow.check_time(now)
     group_ = common.group(uow, command.group)
-    who = common.person(uow, actor)
-    role = common.role_of(uow, group_, who)
-    if role in (Role.CHAIR, Role.MEMBER):
-        raise Conflict(f"{who.handle} is already a {role} of {group_.slug}; nothing to do.")
+    who = authority.require(uow, Action.JOIN, actor, group=group_)
     if group_.membership_policy == "open":
         _start(uow, now, group_, who, Role.MEMBER)
         uow.record(
@@ -626,8 +620,7 @@ def approve_join(
     """A chair (or admin) approves a pending request; the person becomes a member."""
     uow.check_time(now)
     group_ = common.group(uow, command.group)
-    chair = common.person(uow, actor)
-    common.require_chair(uow, group_, chair, "approve members")
+    chair = authority.require(uow, Action.APPROVE_JOIN, actor, group=group_)
     who = common.person(uow, command.handle)
     request = _pending(uow, group_, who)
     if request is None:
@@ -667,16 +660,19 @@ def leave_group(
     """Leave a group yourself; chairs and admins may remove others. The last chair cannot go."""
     uow.check_time(now)
     group_ = common.group(uow, command.group)
-    me = common.person(uow, actor)
+    removing = command.handle is not None and command.handle != actor
+    me = authority.registered(uow, Action.REMOVE_MEMBER if removing else Action.LEAVE, actor)
     who = me if command.handle is None else common.person(uow, command.handle)
     if who.id != me.id:
-        common.require_chair(uow, group_, me, f"remove {who.handle}")
+        authority.require(uow, Action.REMOVE_MEMBER, actor, group=group_, subject=who.handle)
     assert group_.id is not None and who.id is not None
     current = common.current_membership(uow, group_.id, who.id)
     if current is None:
         request = _pending(uow, group_, who)
         if request is None:
-            raise NotFound(f"{who.handle} is not in {group_.slug}; nothing to leave.")
+            raise authority.refusal(
+                Action.LEAVE, who.handle, frozenset({Standing.REGISTERED}), group=group_
+            )
         request.state = JoinState.WITHDRAWN
         request.decided_at = now
         uow.session.add(request)
@@ -701,8 +697,7 @@ def set_role(uow: UnitOfWork, actor: str, now: datetime, command: SetRole) -> Me
     if command.role not in ROLES:
         raise InvalidInput(f"'{command.role[:40]}' is not a role; use one of {', '.join(ROLES)}.")
     group_ = common.group(uow, command.group)
-    me = common.person(uow, actor)
-    common.require_chair(uow, group_, me, "change roles")
+    me = authority.require(uow, Action.SET_ROLE, actor, group=group_)
     who = common.person(uow, command.handle)
     current = common.role_of(uow, group_, who)
     if current == command.role:

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, func, select
 
+from governance import authority
+from governance.authority import Action
 from governance.clock import iso
 from governance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from governance.model import LinkCode, Person
-from governance.services import common
 from governance.services.groups import GITHUB_LOGIN
 from governance.store import UnitOfWork
 
@@ -106,7 +107,7 @@ def start_link(uow: UnitOfWork, actor: str, now: datetime, command: StartLink) -
     uow.check_time(now)
     account = _check_account(command.account)
     login = _check_login(command.login)
-    who = common.person(uow, actor)
+    who = authority.require(uow, Action.START_LINK, actor)
     assert who.id is not None
     if who.github is not None and who.github.lower() == login.lower():
         raise Conflict(f"{who.handle} is already linked to the GitHub account {who.github}.")

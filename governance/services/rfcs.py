@@ -9,15 +9,14 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from governance import authority, rules, secrecy, status
 from governance import policy as policies
-from governance import rules, secrecy, status
+from governance.authority import Action
 from governance.clock import as_utc, iso
 from governance.errors import (
     Conflict,
     InvalidInput,
-    NotEligible,
     NotFound,
-    PermissionDenied,
     VoteClosed,
 )
 from governance.model import (
@@ -29,7 +28,6 @@ from governance.model import (
     Person,
     Rfc,
     RfcStatus,
-    Role,
     Vote,
     VoteState,
 )
@@ -107,13 +105,7 @@ def _new_rfc(
     title = common.clean_text(title, "title", limit=common.TITLE_MAX, multiline=False)
     body = common.clean_text(body, "body", limit=common.BODY_MAX, multiline=True)
     group_ = common.group(uow, group)
-    proposer = common.person(uow, actor)
-    role = common.role_of(uow, group_, proposer)
-    if role not in (Role.CHAIR, Role.MEMBER) and not common.is_admin(uow, actor):
-        raise PermissionDenied(
-            f"Only members and chairs of {group_.slug} may propose RFCs there; {actor} is "
-            f"{'a ' + role if role else 'not in the group'}. Join it first with `wg join`."
-        )
+    proposer = authority.require(uow, Action.PROPOSE_RFC, actor, group=group_)
     owner = proposer if author is None or author == actor else common.person(uow, author)
     assert group_.id is not None and owner.id is not None
     rfc = Rfc(
@@ -256,17 +248,10 @@ def link_thread(uow: UnitOfWork, actor: str, now: datetime, command: LinkThread)
             "digits (Developer Mode, right-click the thread, Copy Thread ID)."
         )
     if actor != common.SYSTEM:
-        who = common.person(uow, actor)
-        if who.id != rfc.author_id:
-            group_ = uow.session.get(Group, rfc.group_id)
-            assert group_ is not None
-            try:
-                common.require_chair(uow, group_, who, f"link {label} to a Discord thread")
-            except PermissionDenied as denied:
-                raise PermissionDenied(
-                    f"Only the author of {label}, a chair of {group_.slug} or a foundation admin "
-                    f"may link it to a Discord thread; {actor} is none of them."
-                ) from denied
+        group_ = uow.session.get(Group, rfc.group_id)
+        authority.require(
+            uow, Action.LINK_THREAD, actor, group=group_, author_id=rfc.author_id, subject=label
+        )
     if rfc.discord_thread_id == command.thread_id:
         uow.commit()  # nothing changed: end the transaction all the same
         return RfcRef(label, rfc.number, rfc.status)
@@ -291,9 +276,7 @@ def withdraw_rfc(uow: UnitOfWork, actor: str, now: datetime, command: WithdrawRf
     uow.check_time(now)
     rfc = common.rfc(uow, command.rfc)
     label = common.rfc_label(rfc.number)
-    who = common.person(uow, actor)
-    if who.id != rfc.author_id and not common.is_admin(uow, actor):
-        raise PermissionDenied(f"Only the author of {label} may withdraw it; {actor} is not.")
+    authority.require(uow, Action.WITHDRAW_RFC, actor, author_id=rfc.author_id, subject=label)
     if rfc.status != RfcStatus.DISCUSSION:
         hint = (
             " Ask a chair to cancel the vote first." if rfc.status in ("voting", "paused") else ""
@@ -314,9 +297,7 @@ def repropose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: Repropose
     uow.check_time(now)
     rfc = common.rfc(uow, command.rfc)
     label = common.rfc_label(rfc.number)
-    who = common.person(uow, actor)
-    if who.id != rfc.author_id and not common.is_admin(uow, actor):
-        raise PermissionDenied(f"Only the author of {label} may re-propose it; {actor} is not.")
+    authority.require(uow, Action.REPROPOSE_RFC, actor, author_id=rfc.author_id, subject=label)
     if rfc.status != RfcStatus.REJECTED:
         raise Conflict(f"{label} is {rfc.status}; only a rejected RFC can be re-proposed.")
     title = (
@@ -505,7 +486,7 @@ def raise_concern(
     label = common.rfc_label(rfc.number)
     group_ = uow.session.get(Group, rfc.group_id)
     assert group_ is not None
-    who = common.person(uow, actor)
+    who = authority.registered(uow, Action.RAISE_CONCERN, actor)
     if rfc.status not in (RfcStatus.DISCUSSION, RfcStatus.VOTING, RfcStatus.PAUSED):
         raise Conflict(
             f"{label} is {rfc.status}; concerns can be raised only before it is decided."
@@ -515,15 +496,13 @@ def raise_concern(
         raise VoteClosed(
             f"The vote on {label} closed at {iso(vote.closed_at)}; it is too late to block it."
         )
-    electors = set(common.electorate(uow, group_, "members"))
-    if vote is not None:
-        electors |= set(vote.electorate)
-    if who.handle not in electors:
-        raise NotEligible(
-            f"Only people with a vote in {group_.slug} may raise blocking concerns; "
-            f"{actor} has none. "
-            "Comment in the discussion instead."
-        )
+    authority.require(
+        uow,
+        Action.RAISE_CONCERN,
+        actor,
+        group=group_,
+        electorate=() if vote is None else vote.electorate,
+    )
     assert rfc.id is not None and who.id is not None
     concern = Concern(rfc_id=rfc.id, author_id=who.id, text=text, raised_at=now)
     uow.session.add(concern)
@@ -585,7 +564,8 @@ def resolve_concern(
         )
     if concern.state != ConcernState.OPEN:
         raise Conflict(f"Concern {concern.id} on {label} is already {concern.state}.")
-    who = common.person(uow, actor)
+    asked = Action.OVERRIDE_CONCERN if command.reason else Action.RESOLVE_CONCERN
+    who = authority.registered(uow, asked, actor)
     if who.id == concern.author_id:
         concern.state = ConcernState.RESOLVED
         reason = (
@@ -594,17 +574,14 @@ def resolve_concern(
             else common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
         )
     else:
-        try:
-            common.require_chair(uow, group_, who, "override someone else's concern")
-        except PermissionDenied as denied:
-            raise PermissionDenied(
-                f"Only the author of concern {concern.id} may resolve it, or a chair of "
-                f"{group_.slug} may override it with a reason; {actor} is neither."
-            ) from denied
+        authority.require(
+            uow, Action.OVERRIDE_CONCERN, actor, group=group_, subject=str(concern.id)
+        )
         if not command.reason or not command.reason.strip():
             raise InvalidInput(
-                "Overriding someone else's concern needs a reason on the record; "
-                "give one saying why it no longer blocks."
+                f"Only its author resolves concern {concern.id} as it is (rule "
+                f"{Action.RESOLVE_CONCERN}); overriding someone else's concern needs a reason on "
+                "the record: give one saying why it no longer blocks."
             )
         reason = common.clean_text(command.reason, "reason", limit=common.TEXT_MAX, multiline=True)
         concern.state = ConcernState.OVERRIDDEN
@@ -939,8 +916,7 @@ def open_vote(uow: UnitOfWork, actor: str, now: datetime, command: OpenVote) -> 
     label = common.rfc_label(rfc.number)
     group_ = uow.session.get(Group, rfc.group_id)
     assert group_ is not None and group_.id is not None and rfc.id is not None
-    who = common.person(uow, actor)
-    common.require_chair(uow, group_, who, "open votes")
+    who = authority.require(uow, Action.OPEN_VOTE, actor, group=group_)
     if rfc.status in (RfcStatus.VOTING, RfcStatus.PAUSED):
         raise Conflict(f"{label} already has an open vote; see `vote status {label}`.")
     if rfc.status != RfcStatus.DISCUSSION:
@@ -1006,7 +982,7 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
         raise InvalidInput(f"'{command.choice[:40]}' is not a choice; vote yes, no or abstain.")
     rfc = common.rfc(uow, command.rfc)
     label = common.rfc_label(rfc.number)
-    who = common.person(uow, actor)
+    who = authority.require(uow, Action.CAST_BALLOT, actor)
     vote = latest_vote(uow, rfc)
     if vote is None:
         raise NotFound(f"{label} has no vote open; a chair opens one with `vote open {label}`.")
@@ -1017,7 +993,9 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
             "ballots are no longer accepted."
         )
     assert vote.id is not None and who.id is not None
-    binding = who.handle in vote.electorate
+    binding = authority.allows(
+        Action.BINDING_BALLOT, authority.standings(uow, who, electorate=vote.electorate)
+    )
     frozen = policies.policy_from_dict(vote.policy)
     ballot = uow.session.exec(
         select(Ballot).where(Ballot.vote_id == vote.id, Ballot.person_id == who.id)
@@ -1089,7 +1067,7 @@ def cancel_vote(uow: UnitOfWork, actor: str, now: datetime, command: CancelVote)
     label = common.rfc_label(rfc.number)
     group_ = uow.session.get(Group, rfc.group_id)
     assert group_ is not None
-    common.require_chair(uow, group_, common.person(uow, actor), "cancel votes")
+    authority.require(uow, Action.CANCEL_VOTE, actor, group=group_)
     vote = latest_vote(uow, rfc)
     if vote is None or vote.state not in LIVE:
         raise Conflict(f"{label} has no open vote to cancel.")

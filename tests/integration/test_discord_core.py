@@ -187,7 +187,7 @@ def test_linking_takes_ascii_digits_only(act: Actor, db: Db) -> None:
         "is not a Discord user id",
         act,
         groups.link_person,
-        "ivy",
+        "root",
         T0,
         groups.LinkPerson("ivy", discord_id="２" * 18),
     )

@@ -153,16 +153,19 @@ def test_add_person_refusals_change_nothing(
     refused(db, error, message, act, groups.add_person, actor, T0, command)
 
 
-def test_people_link_their_own_accounts(act: Actor, db: Db) -> None:
-    linked = act(groups.link_person, "ivy", T0, groups.LinkPerson("ivy", github="Ivy-Works"))
+def test_an_admin_links_accounts_by_hand(act: Actor, db: Db) -> None:
+    linked = act(groups.link_person, "root", T0, groups.LinkPerson("ivy", github="Ivy-Works"))
     assert (linked.github, linked.discord_id) == ("Ivy-Works", "100000000000000009")
     # Linking only a Discord id leaves the GitHub login alone.
     linked = act(
-        groups.link_person, "ivy", T0 + H, groups.LinkPerson("ivy", discord_id="222222222222222222")
+        groups.link_person,
+        "root",
+        T0 + H,
+        groups.LinkPerson("ivy", discord_id="222222222222222222"),
     )
     assert (linked.github, linked.discord_id) == ("Ivy-Works", "222222222222222222")
     # Their own login in another case is not a clash with themselves.
-    assert act(groups.link_person, "ivy", T0 + H, groups.LinkPerson("ivy", github="ivy-works"))
+    assert act(groups.link_person, "root", T0 + H, groups.LinkPerson("ivy", github="ivy-works"))
     assert [e["github"] for e in ledger(db, "person.linked")] == [
         "Ivy-Works",
         None,
@@ -170,14 +173,19 @@ def test_people_link_their_own_accounts(act: Actor, db: Db) -> None:
     ]
 
 
-def test_admin_links_anyone_others_may_not(act: Actor, db: Db) -> None:
+@pytest.mark.parametrize("actor", ["bo", "ivy"])
+def test_only_admins_link_accounts_by_hand_others_prove_theirs(
+    act: Actor, db: Db, actor: str
+) -> None:
+    # Not even for themselves: a login set by hand is unproven; `govbot link github` proves it.
     refused(
         db,
         errors.PermissionDenied,
-        "bo may link only their own accounts, not ivy's",
+        "Only a foundation admin may set a GitHub login or Discord id by console; "
+        f"{actor} is not one. To prove your own GitHub account, run `govbot link github",
         act,
         groups.link_person,
-        "bo",
+        actor,
         T0,
         groups.LinkPerson("ivy", github="not-ivy"),
     )
@@ -195,7 +203,7 @@ def test_github_login_of_another_person_is_refused_in_any_case(
         f"'{login}' is already linked to bo",
         act,
         groups.link_person,
-        "ivy",
+        "root",
         T0,
         groups.LinkPerson("ivy", github=login),
     )
@@ -215,7 +223,7 @@ def test_github_login_of_another_person_is_refused_in_any_case(
     ],
 )
 def test_link_refusals_change_nothing(act: Actor, db: Db, command, error, message) -> None:
-    refused(db, error, message, act, groups.link_person, "ivy", T0, command)
+    refused(db, error, message, act, groups.link_person, "root", T0, command)
 
 
 @pytest.mark.parametrize("login", ["b_-gh", "%", "bo%", "has space", "-ivy", "ivy_gh"])
@@ -228,7 +236,7 @@ def test_a_github_login_is_a_login_not_a_pattern(act: Actor, db: Db, login: str)
         "not a GitHub login",
         act,
         groups.link_person,
-        "ivy",
+        "root",
         T0,
         groups.LinkPerson("ivy", github=login),
     )
@@ -728,7 +736,7 @@ def test_an_unrelated_charter_edit_keeps_links_made_through_the_bot(
 ) -> None:
     # people.yaml says ivy-gh; ivy linked ivy-works through the bot since. An edit elsewhere,
     # and then one to people.yaml that does not touch ivy's entry, both leave her link alone.
-    act(groups.link_person, "ivy", T0, groups.LinkPerson("ivy", github="ivy-works"))
+    act(groups.link_person, "root", T0, groups.LinkPerson("ivy", github="ivy-works"))
     path = charters_dir / "docs.md"
     path.write_text(path.read_text() + "\nMore mission.\n")
     wiring.sync_charters(store, charters_dir, T0 + D)
