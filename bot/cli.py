@@ -871,7 +871,10 @@ def _vote_text(status: Any) -> str:
     if status.non_binding:
         counts += f"; {status.non_binding} non-binding"
     when = ""
-    if status.state == "open":
+    if status.due:
+        closes = f"closes as {status.due_outcome}" if status.due_outcome else "closes"
+        when = f"; due: {closes} at the next tick (`govbot tick`, or the service)"
+    elif status.state == "open":
         when = f"; closes at {status.closes_at}"
     elif status.state == "paused":
         when = "; paused by a concern, the clock is stopped"
@@ -960,7 +963,10 @@ def _election_text(status: Any) -> str:
         lines.append(
             "  tied for the last seat(s), for the chair to settle: " + ", ".join(status.tied)
         )
-    if status.state == "open":
+    if status.due:
+        closes = f"closes as {status.due_outcome}" if status.due_outcome else "closes"
+        lines.append(f"  due: {closes} at the next tick (`govbot tick`, or the service)")
+    elif status.state == "open":
         lines.append(f"  closes at {status.closes_at}")
     return "\n".join(lines)
 
@@ -989,7 +995,7 @@ def cmd_election_status(c: Console) -> Answer:
     """Show an election."""
     from governance.services import elections
 
-    status = c.read(lambda uow: elections.election_status(uow, c.args.election))
+    status = c.read(lambda uow: elections.election_status(uow, c.args.election, c.now))
     return Answer(_election_text(status), status.to_json())
 
 
