@@ -119,12 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_run,
         "run the service: GitHub webhooks, deadlines, publication (settings: GOVBOT_*)",
     )
-    demo = command(areas, "demo", cmd_demo, "play a month of the example foundation")
+    demo = command(
+        areas, "demo", cmd_demo, "play the example foundation's last four weeks, ending now"
+    )
     demo.add_argument(
         "directory",
         nargs="?",
         default="govbot-demo",
         help="a new directory (default: ./govbot-demo)",
+    )
+    demo.add_argument(
+        "--start",
+        metavar="DATE",
+        help="replay the same four weeks from DATE (09:00 UTC; or an ISO 8601 time) instead",
     )
 
     charters = area("charters", "charter tools")
@@ -493,14 +500,42 @@ def cmd_outbox(c: Console) -> Answer:
     return Answer("\n".join(lines), {"outbox": items, "deliveries": stuck})
 
 
+def _start(text: str | None) -> datetime | None:
+    """``--start``: a date (the month starts at 09:00 UTC that day) or an ISO 8601 time."""
+    from datetime import UTC, date, time
+
+    from governance.clock import parse_instant
+
+    if text is None:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(text.strip()), time(9), tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise UsageError(
+            f"--start '{text[:40]}' is not a date; write it like 2027-03-01 "
+            "(or an ISO 8601 time like 2027-03-01T09:00:00Z)."
+        ) from None
+
+
 def cmd_demo(c: Console) -> Answer:
-    """Play a month of the bundled foundation into a new directory and publish its docs."""
+    """Play four weeks of the bundled foundation into a new directory and publish its docs."""
     from bot import demo
     from governance.publish import PublishError
 
+    if c.args.now is not None:
+        raise UsageError(
+            "The demo sets its own times: it ends now, or starts at --start DATE; drop --now."
+        )
+    start = _start(c.args.start)
     lines: list[str] = []
     try:
-        report = demo.run_demo(Path(c.args.directory), charters=c.charters, echo=lines.append)
+        report = demo.run_demo(
+            Path(c.args.directory), charters=c.charters, echo=lines.append, start=start
+        )
     except PublishError as error:
         return Answer(f"The demo could not publish its docs: {error}.", None, EXIT_REFUSED)
     data = {
@@ -512,6 +547,8 @@ def cmd_demo(c: Console) -> Answer:
         "outcomes": report.outcomes,
         "ledger_ok": report.ledger.ok,
         "seconds": round(report.seconds, 2),
+        "start": report.start.isoformat().replace("+00:00", "Z"),
+        "live": report.live,
     }
     return Answer("\n".join(lines), data)
 
