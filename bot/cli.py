@@ -606,8 +606,13 @@ def cmd_charters_sync(c: Console) -> Answer:
         done.append("founded " + ", ".join(report.groups_founded))
     if report.groups_revised:
         done.append("revised " + ", ".join(report.groups_revised))
-    if report.roster_changes and not report.groups_founded:
-        done.append(f"{len(report.roster_changes)} roster change(s)")
+    if report.roster_changes and not report.groups_founded:  # a founding lists everyone
+        done += [
+            f"{c['person']} is now {c['role']} of {c['group']}"
+            if "role" in c
+            else f"{c['person']} left {c['group']}"
+            for c in report.roster_changes
+        ]
     lines = [f"Applied the charters in {c.charters}: " + ("; ".join(done) or "settings") + "."]
     lines += [f"  held back: {conflict}" for conflict in report.conflicts]
     return Answer("\n".join(lines) + closed, data)
