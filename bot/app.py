@@ -6,7 +6,8 @@ processor, and the outbox workers (the docs publication; GitHub's labels, commen
 Discord's threads, vote messages, reminders and roles). Blocking work (the database, git,
 PyGithub) runs in threads so the loop keeps answering.
 
-Startup, in order: settings checked; record opened and migrated; charters synced; GitHub's
+Startup, in order: settings checked; record opened (one whose last change is dated ahead of the
+clock is refused), migrated and marked live; charters synced; GitHub's
 credentials tried; Discord signed in to, its gateway joined and its commands synced if they
 changed; the web server listening (deliveries are stored from here on, answered 202);
 missed GitHub activity reconciled; stored deliveries processed; whatever fell due while govbot
@@ -33,7 +34,7 @@ from aiohttp import web
 from bot.settings import Settings, SettingsError
 from bot.web import WebState, make_app
 from governance import inbox
-from governance.clock import utcnow
+from governance.clock import iso, utcnow
 from governance.store import Store
 from governance.worker import Worker
 
@@ -180,13 +181,41 @@ class Service:
         log.info("govbot is ready on %s", self.url)
 
     def _open_store(self) -> Store:
+        """Open the record, refuse one dated ahead of the clock, migrate it, mark it live.
+
+        The service acts in real time: its record is live from the start, so no later command
+        can move it past the real clock.
+        """
+        from governance.store import upgrade
+
+        shown = self.settings.database_shown
         try:
-            return Store.open(self.settings.database_url)
+            store = Store.open(
+                self.settings.database_url, migrate=False, live=True, clock=self.clock
+            )
+            existing = store.revision() is not None
+            last = store.clock_ahead() if existing else None
         except Exception as error:
             raise StartupError(
-                f"GOVBOT_DATABASE_URL: cannot open the record at {self.settings.database_shown}: "
-                f"{type(error).__name__}"
+                f"GOVBOT_DATABASE_URL: cannot open the record at {shown}: {type(error).__name__}"
             ) from None
+        if last is not None:
+            store.close()
+            raise StartupError(
+                f"the record at {shown} was last changed at {iso(last)}, ahead of the real time "
+                f"{iso(self.clock())} (a command run with a future --now); govbot would refuse "
+                "every action until then. Restore the record from a backup made before that "
+                f"change, or start govbot after {iso(last)}"
+            )
+        try:
+            upgrade(store.engine)
+            store.mark_live(self.clock())
+        except Exception as error:
+            store.close()
+            raise StartupError(
+                f"GOVBOT_DATABASE_URL: cannot open the record at {shown}: {type(error).__name__}"
+            ) from None
+        return store
 
     def _sync_charters(self) -> None:
         from bot import wiring

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from governance.services.groups import SyncReport
     from governance.store import Store, UnitOfWork
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -118,16 +119,29 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_run,
         "run the service: GitHub webhooks, deadlines, publication (settings: GOVBOT_*)",
     )
-    demo = command(areas, "demo", cmd_demo, "play a month of the example foundation")
+    demo = command(
+        areas, "demo", cmd_demo, "play the example foundation's last four weeks, ending now"
+    )
     demo.add_argument(
         "directory",
         nargs="?",
         default="govbot-demo",
         help="a new directory (default: ./govbot-demo)",
     )
+    demo.add_argument(
+        "--start",
+        metavar="DATE",
+        help="replay the same four weeks from DATE (09:00 UTC; or an ISO 8601 time) instead",
+    )
 
     charters = area("charters", "charter tools")
     command(charters, "schema", cmd_schema, "print the JSON Schema of charter front matter")
+    command(
+        charters,
+        "sync",
+        cmd_charters_sync,
+        "apply the charters' changes to the record (and create the record if it is new)",
+    )
 
     db = area("db", "database tools")
     command(db, "upgrade", cmd_db_upgrade, "apply database migrations")
@@ -254,14 +268,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class Console:
-    """One invocation: parsed options, the time, and the record opened on first use."""
+    """One invocation: parsed options, the time, and the record opened on first use.
+
+    A command that changes the record opens it with ``store()``: migrated, the changed charters
+    applied and whatever fell due closed first, so it never acts on a stale record. A command
+    that reads opens it with ``reader()``: as it is, never migrated, synced, ticked or written.
+    """
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.charters = Path(args.charters) if args.charters else default_charters()
         self.now = self._now(args.now)
+        self.real_time = args.now is None
+        """Without --now the command acts in real time, and its first change makes it live."""
         self._store: Store | None = None
+        self._writing = False
+        self.synced: SyncReport | None = None  # what opening for a change applied
         self.closed: list[str] = []  # what the catch-up on opening closed
+        self.warnings: list[str] = []  # one line each on stderr; the command still succeeds
 
     @staticmethod
     def _now(text: str | None) -> datetime:
@@ -284,16 +308,73 @@ class Console:
         return str(self.args.actor)
 
     def store(self) -> Store:
-        """Open the record, apply changed charters and close whatever fell due."""
-        if self._store is None:
-            from bot import wiring
-            from governance.store import Store
+        """Open the record to change it: apply changed charters and close whatever fell due.
 
-            store = Store.open(self.args.db)
-            wiring.sync_charters(store, self.charters, self.now)
-            self.closed = wiring.catch_up(store, self.now)
+        A time ahead of the real clock on a live record is refused before anything is done.
+        """
+        if not self._writing:
+            from bot import wiring
+            from governance.store import Store, upgrade
+
+            if self._store is not None:
+                self._store.close()
+            store = Store.open(self.args.db, migrate=False, live=self.real_time)
             self._store = store
+            if store.revision() is not None:
+                store.check_now(self.now)  # before anything changes, the migration included
+            upgrade(store.engine)
+            self.synced = wiring.apply_charters(store, self.charters, self.now)
+            self.closed = wiring.catch_up(store, self.now)
+            self._writing = True
+        assert self._store is not None
         return self._store
+
+    def reader(self) -> Store:
+        """Open the record to read it as it is: reads never write.
+
+        A record that does not exist yet, or at an older schema, is refused with what to do; a
+        charters directory changed since the last sync is reported on stderr.
+        """
+        if self._store is None:
+            self._store = self._open_for_reading()
+        return self._store
+
+    def _open_for_reading(self) -> Store:
+        from sqlalchemy.engine import make_url
+
+        from bot import wiring
+        from governance.store import HEAD_REVISION, Store, database_url
+
+        url = make_url(database_url(self.args.db))
+        missing = (
+            f"There is no record at {self.args.db} yet; `govbot charters sync` creates it from "
+            f"the charters ({self.charters})."
+        )
+        sqlite_file = url.get_backend_name() == "sqlite" and url.database
+        if sqlite_file and not Path(str(url.database)).is_file():
+            raise UsageError(missing)
+        store = Store.open(self.args.db, migrate=False)
+        try:
+            revision = store.revision()
+            if revision is None:
+                raise UsageError(missing)
+            if revision != HEAD_REVISION:
+                raise UsageError(
+                    f"The record at {self.args.db} is at schema {revision} and this govbot reads "
+                    f"schema {HEAD_REVISION}; `govbot db upgrade` migrates it (a read never "
+                    "changes the record)."
+                )
+            store.check_now(self.now)
+            if (self.charters / "foundation.yaml").is_file() and wiring.charters_changed(
+                store, self.charters
+            ):
+                self.warnings.append(
+                    "the charters changed since the last sync; `govbot charters sync` applies them."
+                )
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def write(self, service: Callable[..., Any], command: Any, *, actor: str | None = None) -> Any:
         """Run one service in one write transaction."""
@@ -302,8 +383,14 @@ class Console:
 
     def read(self, query: Callable[[UnitOfWork], Any]) -> Any:
         """Run a read-only query."""
-        with self.store().read() as uow:
+        with self.reader().read() as uow:
             return query(uow)
+
+    def close(self) -> None:
+        """Release the record's connections."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -390,7 +477,7 @@ def cmd_outbox(c: Console) -> Answer:
     from governance import inbox
     from governance.publish import outbox_view
 
-    store = c.store()
+    store = c.reader()
     items = outbox_view(store)
     stuck = inbox.unfinished(store)
     if not items and not stuck:
@@ -425,14 +512,42 @@ def cmd_outbox(c: Console) -> Answer:
     return Answer("\n".join(lines), {"outbox": items, "deliveries": stuck})
 
 
+def _start(text: str | None) -> datetime | None:
+    """``--start``: a date (the month starts at 09:00 UTC that day) or an ISO 8601 time."""
+    from datetime import UTC, date, time
+
+    from governance.clock import parse_instant
+
+    if text is None:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(text.strip()), time(9), tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise UsageError(
+            f"--start '{text[:40]}' is not a date; write it like 2027-03-01 "
+            "(or an ISO 8601 time like 2027-03-01T09:00:00Z)."
+        ) from None
+
+
 def cmd_demo(c: Console) -> Answer:
-    """Play a month of the bundled foundation into a new directory and publish its docs."""
+    """Play four weeks of the bundled foundation into a new directory and publish its docs."""
     from bot import demo
     from governance.publish import PublishError
 
+    if c.args.now is not None:
+        raise UsageError(
+            "The demo sets its own times: it ends now, or starts at --start DATE; drop --now."
+        )
+    start = _start(c.args.start)
     lines: list[str] = []
     try:
-        report = demo.run_demo(Path(c.args.directory), charters=c.charters, echo=lines.append)
+        report = demo.run_demo(
+            Path(c.args.directory), charters=c.charters, echo=lines.append, start=start
+        )
     except PublishError as error:
         return Answer(f"The demo could not publish its docs: {error}.", None, EXIT_REFUSED)
     data = {
@@ -444,6 +559,8 @@ def cmd_demo(c: Console) -> Answer:
         "outcomes": report.outcomes,
         "ledger_ok": report.ledger.ok,
         "seconds": round(report.seconds, 2),
+        "start": report.start.isoformat().replace("+00:00", "Z"),
+        "live": report.live,
     }
     return Answer("\n".join(lines), data)
 
@@ -473,6 +590,46 @@ def cmd_schema(c: Console) -> Answer:
     return Answer(json.dumps(schema, indent=2, sort_keys=True), schema)
 
 
+def cmd_charters_sync(c: Console) -> Answer:
+    """Apply changed charters now, as every change and ``govbot run`` do first."""
+    c.store()  # opening the record to change it applies the charters (and closes what is due)
+    report = c.synced
+    closed = ("\nClosed what fell due: " + "; ".join(c.closed)) if c.closed else ""
+    data: dict[str, Any] = {"changed": False, "charters": str(c.charters), "closed": c.closed}
+    if report is None or not report.changed:
+        text = f"The charters in {c.charters} are the ones last applied; nothing changed."
+        return Answer(text + closed, data)
+    data |= {
+        "changed": True,
+        "digest": report.digest,
+        "people_added": report.people_added,
+        "people_updated": report.people_updated,
+        "groups_founded": report.groups_founded,
+        "groups_revised": report.groups_revised,
+        "roster_changes": report.roster_changes,
+        "conflicts": report.conflicts,
+    }
+    done = []
+    if report.people_added:
+        done.append(f"registered {len(report.people_added)} people")
+    if report.people_updated:
+        done.append("updated " + ", ".join(report.people_updated))
+    if report.groups_founded:
+        done.append("founded " + ", ".join(report.groups_founded))
+    if report.groups_revised:
+        done.append("revised " + ", ".join(report.groups_revised))
+    if report.roster_changes and not report.groups_founded:  # a founding lists everyone
+        done += [
+            f"{c['person']} is now {c['role']} of {c['group']}"
+            if "role" in c
+            else f"{c['person']} left {c['group']}"
+            for c in report.roster_changes
+        ]
+    lines = [f"Applied the charters in {c.charters}: " + ("; ".join(done) or "settings") + "."]
+    lines += [f"  held back: {conflict}" for conflict in report.conflicts]
+    return Answer("\n".join(lines) + closed, data)
+
+
 def cmd_db_upgrade(c: Console) -> Answer:
     """Create or migrate the database."""
     from governance.store import HEAD_REVISION, Store, database_url, upgrade
@@ -486,8 +643,8 @@ def cmd_db_upgrade(c: Console) -> Answer:
 
 
 def cmd_tick(c: Console) -> Answer:
-    """Close whatever is due at ``--now``."""
-    c.store()  # opening the record is the catch-up: it closes whatever is due
+    """Close whatever is due at ``--now``: a write, like every command that changes the record."""
+    c.store()  # opening the record to change it is the catch-up: it closes whatever is due
     text = "Closed: " + "; ".join(c.closed) if c.closed else "Nothing was due."
     return Answer(text, {"closed": c.closed})
 
@@ -774,7 +931,10 @@ def _vote_text(status: Any) -> str:
     if status.non_binding:
         counts += f"; {status.non_binding} non-binding"
     when = ""
-    if status.state == "open":
+    if status.due:
+        closes = f"closes as {status.due_outcome}" if status.due_outcome else "closes"
+        when = f"; due: {closes} at the next tick (`govbot tick`, or the service)"
+    elif status.state == "open":
         when = f"; closes at {status.closes_at}"
     elif status.state == "paused":
         when = "; paused by a concern, the clock is stopped"
@@ -893,7 +1053,10 @@ def _election_text(status: Any) -> str:
         lines.append(
             "  tied for the last seat(s), for the chair to settle: " + ", ".join(status.tied)
         )
-    if status.state == "open":
+    if status.due:
+        closes = f"closes as {status.due_outcome}" if status.due_outcome else "closes"
+        lines.append(f"  due: {closes} at the next tick (`govbot tick`, or the service)")
+    elif status.state == "open":
         lines.append(f"  closes at {status.closes_at}")
     return "\n".join(lines)
 
@@ -925,7 +1088,7 @@ def cmd_election_status(c: Console) -> Answer:
     """Show an election."""
     from governance.services import elections
 
-    status = c.read(lambda uow: elections.election_status(uow, c.args.election))
+    status = c.read(lambda uow: elections.election_status(uow, c.args.election, c.now))
     return Answer(_election_text(status), status.to_json())
 
 
@@ -952,10 +1115,9 @@ def cmd_election_cancel(c: Console) -> Answer:
 def cmd_ledger_verify(c: Console) -> Answer:
     """Recompute the hash chain."""
     from governance import ledger
-    from governance.store import Store, ledger_entries
+    from governance.store import ledger_entries
 
-    store = Store.open(c.args.db)
-    with store.read() as uow:
+    with c.reader().read() as uow:
         result = ledger.verify(ledger_entries(uow.session))
     data = {
         "ok": result.ok,
@@ -1010,6 +1172,7 @@ def run(argv: Sequence[str] | None = None) -> tuple[int, str, str]:
     except SystemExit as exit_:  # argparse already printed the usage error
         return int(exit_.code or 0), "", ""
     as_json = bool(args.json)
+    console: Console | None = None
     try:
         console = Console(args)
         answer = args.handler(console)
@@ -1017,8 +1180,12 @@ def run(argv: Sequence[str] | None = None) -> tuple[int, str, str]:
         return EXIT_USAGE, _error_json(as_json, "usage", str(error)), f"govbot: {error}\n"
     except Exception as error:  # typed errors become messages; anything else propagates
         return _refusal(error, as_json)
+    finally:
+        if console is not None:
+            console.close()
     out = json.dumps(answer.data, indent=2, sort_keys=True, default=str) if as_json else answer.text
-    return answer.code, out + "\n", ""
+    err = "".join(f"govbot: {warning}\n" for warning in console.warnings)
+    return answer.code, out + "\n", err
 
 
 def _error_json(as_json: bool, code: str, message: str) -> str:

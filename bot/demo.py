@@ -1,9 +1,17 @@
 """`govbot demo`: a month of the Open Model Initiative, played through the real services.
 
 Everything goes through the same service calls the console makes, on a fresh SQLite file, with a
-simulated clock that starts on Monday 2027-03-01 09:00 UTC and only moves forward, so two runs
-tell the same story and leave the same record. After every step the docs are published to a local
-git repository next to the database, so the month can be read as a history of commits.
+simulated clock that only moves forward. The story is written on the calendar of March 2027
+(from Monday 1 March, 09:00 UTC); it is played shifted in time:
+
+- by default it ends at the moment it runs (its last step a minute before), so the record reads
+  as a foundation's last four weeks and every console command works on it in real time. The
+  record is live: its times are real times, and it refuses a ``--now`` ahead of the real clock.
+- with ``start``, it begins at that moment: the same story, the same bytes on every run. Such a
+  record is made with explicit times only (like a replay or a test) and is not live.
+
+After every step the docs are published to a local git repository next to the database, so the
+month can be read as a history of commits.
 """
 
 from __future__ import annotations
@@ -12,12 +20,12 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from governance import ledger
-from governance.clock import parse_instant
+from governance.clock import parse_instant, utcnow
 from governance.errors import InvalidInput
 from governance.services import common, elections, groups, rfcs, ticks
 from governance.store import Store, ledger_entries
@@ -28,7 +36,9 @@ if TYPE_CHECKING:
     from governance.store import UnitOfWork
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-"""Monday, 1 March 2027, 09:00 UTC: the first moment of the demo month."""
+"""Monday, 1 March 2027, 09:00 UTC: the first moment of the story's calendar."""
+LAST = datetime(2027, 3, 25, 10, 0, tzinfo=UTC)
+"""The story's last step; played to end now, it falls a minute before the demo runs."""
 
 DATABASE = "govbot.db"
 DOCS = "docs"
@@ -75,6 +85,10 @@ class DemoReport:
     election: elections.ElectionStatus
     ledger: ledger.Verification
     seconds: float
+    start: datetime
+    """When the played month began (the story's 1 March, 09:00)."""
+    live: bool
+    """Whether the record is live: played to end now, in real time."""
 
 
 # --- the RFCs of the month -------------------------------------------------------------------
@@ -234,14 +248,22 @@ class Month:
     """The simulated month: a clock that only moves forward, and one helper per kind of step.
 
     Every helper moves the clock, lets ``tick`` close whatever fell due (as the scheduler would),
-    calls one service in one unit of work, then records and publishes the step.
+    calls one service in one unit of work, then records and publishes the step. Helpers take
+    moments of the story's calendar (``march``); ``offset`` moves them to when it is played.
     """
 
-    def __init__(self, store: Store, publish: Publish, echo: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        publish: Publish,
+        echo: Callable[[str], None],
+        offset: timedelta = timedelta(0),
+    ) -> None:
         self.store = store
         self.publish = publish
         self.echo = echo
-        self.now = START
+        self.offset = offset
+        self.now = START + offset
         self.steps: list[Step] = []
         self.groups: dict[str, str] = {}
         self.titles: dict[str, str] = {}
@@ -263,8 +285,9 @@ class Month:
         self.steps.append(step)
         self.echo(step.line)
 
-    def at(self, when: datetime) -> None:
-        """Move the clock to ``when`` and close what fell due on the way, at its own moment."""
+    def at(self, story: datetime) -> None:
+        """Move the clock to the story's ``story`` and close what fell due, at its own moment."""
+        when = story + self.offset
         if when < self.now:
             raise ValueError(f"the demo clock only moves forward: {when} is before {self.now}")
         self.now = when
@@ -576,7 +599,7 @@ def play(month: Month, loaded: Charters) -> None:
 
     # Week 4: a vote runs out without a quorum, and comes back.
     m.at(march(23, 10))
-    m.repropose(march(25, 10), "priya", survey, SURVEY_V2)
+    m.repropose(LAST, "priya", survey, SURVEY_V2)
 
 
 # --- running it ------------------------------------------------------------------------------
@@ -624,8 +647,23 @@ def _ending(
     return statuses, outcomes, concerns
 
 
-def run_demo(directory: Path, *, charters: Path, echo: Callable[[str], None]) -> DemoReport:
+def ending_now(now: datetime) -> datetime:
+    """When the month starts so that its last step falls on the minute before ``now``."""
+    last = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+    return START + (last - LAST)
+
+
+def run_demo(
+    directory: Path,
+    *,
+    charters: Path,
+    echo: Callable[[str], None],
+    start: datetime | None = None,
+) -> DemoReport:
     """Play the month in ``directory`` (new or empty): ``govbot.db`` and the ``docs/`` repository.
+
+    Without ``start`` the month ends now and its record is live; with it, the month begins at
+    ``start`` and the record, made with explicit times only, is not live.
 
     Raises ``InvalidInput`` for a directory that is not empty and ``CharterError`` for charters
     that do not validate, both before creating anything; ``PublishError`` when git cannot publish.
@@ -635,11 +673,13 @@ def run_demo(directory: Path, *, charters: Path, echo: Callable[[str], None]) ->
     started = time.perf_counter()
     _fresh(directory)
     loaded = charter_files.load(charters)
+    live = start is None
+    begin = ending_now(utcnow()) if start is None else start
     directory.mkdir(parents=True, exist_ok=True)
     database, docs = directory / DATABASE, directory / DOCS
-    store = Store.open(database)
+    store = Store.open(database, live=live)
     try:
-        month = Month(store, _publisher(store, docs), echo)
+        month = Month(store, _publisher(store, docs), echo, begin - START)
         play(month, loaded)
         statuses, outcomes, concerns = _ending(store, month.now)
         with store.read() as uow:
@@ -660,6 +700,8 @@ def run_demo(directory: Path, *, charters: Path, echo: Callable[[str], None]) ->
         election,
         verification,
         time.perf_counter() - started,
+        begin,
+        live,
     )
     _epilogue(report, charters, echo)
     return report
@@ -699,3 +741,17 @@ def _epilogue(report: DemoReport, charters: Path, echo: Callable[[str], None]) -
     width = max(len(place) for place, _ in places)
     for place, why in places:
         echo(f"  {place:<{width}}  # {why}")
+    echo("")
+    last = report.start + (LAST - START)
+    if report.live:
+        echo(
+            f"The month ran from {report.start:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC, "
+            "a minute ago. The record is live: the console acts on it now, without --now "
+            "(a --now ahead of the real clock is refused)."
+        )
+    else:
+        echo(
+            f"The month ran from {report.start:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC. "
+            "The record was made with explicit times and is not live: act on it with --now, "
+            f"at {last:%Y-%m-%dT%H:%M}:00Z or later."
+        )

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from github import Github
 
     from governance.publish import Publisher
+    from governance.services.groups import SyncReport
     from governance.store import Store
 
 
@@ -30,17 +31,30 @@ def stored_digest(store: Store) -> str | None:
     return row
 
 
+def charters_changed(store: Store, directory: Path) -> bool:
+    """Whether the charters on disk differ from the ones last applied (a read)."""
+    return stored_digest(store) != charters_digest(directory)
+
+
 def sync_charters(store: Store, directory: Path, now: datetime) -> bool:
     """Apply changed charters; True if applied. Raises ``CharterError`` when they are invalid."""
-    digest = charters_digest(directory)
-    if stored_digest(store) == digest:
-        return False
+    report = apply_charters(store, directory, now)
+    return report is not None and report.changed
+
+
+def apply_charters(store: Store, directory: Path, now: datetime) -> SyncReport | None:
+    """Apply changed charters: what was applied, or None when they are the ones last applied.
+
+    Raises ``CharterError`` when they are invalid.
+    """
+    if not charters_changed(store, directory):
+        return None
     from governance import charters
     from governance.services import common, groups
 
     loaded = charters.load(directory)
     with store.write() as uow:
-        return groups.sync_charters(uow, common.SYSTEM, now, loaded).changed
+        return groups.sync_charters(uow, common.SYSTEM, now, loaded)
 
 
 def catch_up(store: Store, now: datetime) -> list[str]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+FUTURE_TOLERANCE = timedelta(seconds=5)
+"""How far ahead of the real clock a time may be on a live record: clocks of machines differ a
+little, and a command's time is taken as it starts."""
 
 
 def utcnow() -> datetime:
@@ -30,3 +34,8 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return as_utc(moment).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def ahead(moment: datetime, real: datetime) -> bool:
+    """Whether ``moment`` is later than the real time ``real``, beyond the tolerance."""
+    return as_utc(moment) > as_utc(real) + FUTURE_TOLERANCE

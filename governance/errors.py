@@ -57,3 +57,9 @@ class ClockSkew(GovernanceError):
     """The action's time is earlier than the last ledger entry; the ledger never goes backwards."""
 
     code = "clock-skew"
+
+
+class ClockAhead(InvalidInput):
+    """A time ahead of the real clock on a live record; nothing was changed."""
+
+    code = "clock-ahead"

@@ -1,9 +1,11 @@
 """A read path over plain ``sqlite3`` for the console's most frequent question, ``vote status``.
 
 Scripts and people call the console many times; importing the ORM costs more than the whole
-answer. This path answers only when it can answer exactly as the services would: the schema is
-current, the charters are the ones last applied, and nothing about the vote is due (a due vote
-must first be closed by ``tick``, which takes the full path). Otherwise it returns None.
+answer. Like every read it never writes (the file is opened read-only), and it answers only when
+it can answer exactly as the services would: the schema is current, the charters are the ones
+last applied, and the time is not ahead of the real clock (a live record refuses that, which the
+full path says). Otherwise it returns None. A vote past its deadline is shown as due, as the
+full path shows it: only ``tick`` or ``govbot run`` closes it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from governance import status
+from governance.clock import ahead, utcnow
 from governance.refs import parse_rfc_ref
 from governance.revision import HEAD_REVISION
+
+LIVE_NAME = "record:live"  # governance.store.LIVE; the store is not imported on this path
+LIVE = "SELECT 1 FROM checkpoints WHERE name = :name"
 
 VOTE = """
 SELECT v.id, r.number, v.state, v.outcome, v.policy_name, v.policy, v.electorate, v.opened_at,
@@ -49,6 +55,8 @@ def vote_status(
             digest = conn.execute("SELECT charters_digest FROM foundation").fetchone()
             if version != (HEAD_REVISION,) or digest != (charters_digest,):
                 return None
+            if ahead(now, utcnow()) and conn.execute(LIVE, {"name": LIVE_NAME}).fetchone():
+                return None  # refused by the full path, which says why
             row = conn.execute(VOTE, {"number": number}).fetchone()
             if row is None:
                 return None
@@ -71,6 +79,4 @@ def vote_status(
         reason=row[10],
         result=None if row[11] is None else json.loads(row[11]),
     )
-    if status.is_due(facts, ballots, now):
-        return None
-    return status.build(facts, ballots)
+    return status.build(facts, ballots, now)

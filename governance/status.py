@@ -76,6 +76,9 @@ class VoteStatus:
     non_binding_voters: list[str] | None = None
     ballots: list[BallotView] | None = None
     non_binding_ballots: list[BallotView] | None = None
+    # Past its deadline (or settled early) but not yet closed by a tick: reads never close it.
+    due: bool = False
+    due_outcome: str | None = None  # what it will close as; never for a secret vote
 
     def to_json(self) -> dict[str, Any]:
         """Machine-readable form (the console's ``--json``); lists that are None are left out."""
@@ -205,11 +208,19 @@ def summary(facts: VoteFacts, tally: rules.Tally) -> VoteStatus:
     )
 
 
-def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
-    """The full status: counts, who voted and, unless the vote is secret, every ballot."""
+def build(
+    facts: VoteFacts, ballots: Sequence[BallotFacts], now: datetime | None = None
+) -> VoteStatus:
+    """The full status: counts, who voted and, unless the vote is secret, every ballot.
+
+    With ``now``, a vote due at ``now`` is shown as due, with the outcome it will close with
+    (not for a secret vote: its outcome is told only when it closes).
+    """
     frozen = policies.policy_from_dict(facts.policy)
     cast = choices(ballots)
-    counts = summary(facts, rules.tally(frozen, facts.electorate, cast))
+    tally = rules.tally(frozen, facts.electorate, cast)
+    counts = summary(facts, tally)
+    due = now is not None and is_due(facts, ballots, now)
 
     def shown(binding: bool) -> list[BallotView] | None:
         if frozen.secret:  # a name is never shown next to a secret choice, even after the close
@@ -224,4 +235,6 @@ def build(facts: VoteFacts, ballots: Sequence[BallotFacts]) -> VoteStatus:
         non_binding_voters=sorted(b.handle for b in ballots if not b.binding),
         ballots=shown(True),
         non_binding_ballots=shown(False),
+        due=due,
+        due_outcome=str(tally.outcome) if due and not frozen.secret else None,
     )

@@ -4,12 +4,20 @@ One writer: write units of work are serialised by a lock in this process and, on
 with ``BEGIN IMMEDIATE`` so another process waits on the busy timeout instead of failing with
 "database is locked" half-way through. SQLite runs in WAL mode with foreign keys on and
 ``synchronous=FULL``, so an acknowledged change survives a crash or a power cut.
+
+The record's clock: a store that acts in real time (``live=True``: the service, the console
+without ``--now``) marks the record live with the ``record:live`` checkpoint in the transaction
+of its first change. A live record refuses every time ahead of the real clock, whoever asks:
+its deadlines and its scheduler follow the real clock, and one change dated in the future would
+close votes early and refuse every real-time action until that moment. A record made only with
+explicit times (a replay, a test, ``govbot demo --start``) accepts any time not before its last
+entry.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,15 +29,19 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from governance import ledger
-from governance.clock import iso
-from governance.errors import ClockSkew
-from governance.model import LedgerEntry, OutboxItem
+from governance.clock import ahead, iso, utcnow
+from governance.errors import ClockAhead, ClockSkew
+from governance.model import Checkpoint, LedgerEntry, OutboxItem
 from governance.revision import HEAD_REVISION
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 BUSY_TIMEOUT_MS = 10_000
 DOCS_KEY = "publish:docs"
+LIVE = "record:live"
+"""The checkpoint that marks a record live: it has acted in real time."""
+
+Clock = Callable[[], datetime]
 
 __all__ = ["HEAD_REVISION", "Store", "UnitOfWork", "database_url", "ledger_entries", "upgrade"]
 
@@ -97,11 +109,18 @@ def upgrade(engine: Engine) -> bool:
 class UnitOfWork:
     """One transaction: the session, the ledger entries and the outbox items of one service call."""
 
-    def __init__(self, session: Session, *, writable: bool) -> None:
+    def __init__(
+        self, session: Session, *, writable: bool, live: bool = False, clock: Clock = utcnow
+    ) -> None:
         self.session = session
         self.writable = writable
+        self.live = live
+        """This unit acts in real time: its first ledger entry marks the record live."""
+        self.clock = clock
+        """The real clock, against which a live record refuses later times."""
         self._head: tuple[int, datetime | None, str] | None = None
         self._docs_marked = False
+        self._live_marked = False
         self._held = False
 
     def head(self) -> tuple[int, datetime | None, str]:
@@ -117,7 +136,10 @@ class UnitOfWork:
         return self._head
 
     def check_time(self, now: datetime) -> None:
-        """Refuse an action dated before the newest ledger entry: the ledger never goes back."""
+        """Refuse an action dated before the newest ledger entry: the ledger never goes back.
+
+        On a live record, also one dated ahead of the real clock.
+        """
         _, last_at, _ = self.head()
         if last_at is not None and now < last_at:
             raise ClockSkew(
@@ -125,6 +147,29 @@ class UnitOfWork:
                 f"({iso(last_at)}); the record never goes backwards, so act at {iso(last_at)} "
                 "or later."
             )
+        self.check_ahead(now)
+
+    def is_live(self) -> bool:
+        """Whether the record has acted in real time (it holds the ``record:live`` checkpoint)."""
+        return self.session.get(Checkpoint, LIVE) is not None
+
+    def check_ahead(self, now: datetime) -> None:
+        """Refuse a time ahead of the real clock on a live record (``ClockAhead``)."""
+        real = self.clock()
+        if ahead(now, real) and self.is_live():
+            raise ClockAhead(
+                f"This record is live (it has acted in real time), and the time given, "
+                f"{iso(now)}, is ahead of the real time, {iso(real)}; a live record never moves "
+                "past the real clock. Nothing was changed: drop --now to act at the real time."
+            )
+
+    def mark_live(self, seq: int, now: datetime) -> None:
+        """Mark the record live in this transaction, once."""
+        if self._live_marked:
+            return
+        if self.session.get(Checkpoint, LIVE) is None:
+            self.session.add(Checkpoint(name=LIVE, seq=seq, at=now, value="acted in real time"))
+        self._live_marked = True
 
     def record(
         self, now: datetime, actor: str, action: str, subject: str, payload: dict[str, Any]
@@ -150,6 +195,8 @@ class UnitOfWork:
         )
         self.session.add(entry)
         self._head = (seq + 1, now, entry.hash)
+        if self.live:
+            self.mark_live(seq + 1, now)
         if not self._docs_marked:
             self._mark_docs_dirty(now)
             self._docs_marked = True
@@ -190,6 +237,7 @@ class UnitOfWork:
         self.session.rollback()
         self._head = None
         self._docs_marked = False
+        self._live_marked = False
 
     @contextmanager
     def hold(self) -> Iterator[UnitOfWork]:
@@ -204,9 +252,14 @@ class UnitOfWork:
 class Store:
     """The database behind the core, with one writer and concurrent readers."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, live: bool = False, clock: Clock = utcnow
+    ) -> None:
         self.url = url
-
+        self.live = live
+        """This store acts in real time (the service; the console without ``--now``)."""
+        self.clock = clock
+        """The real clock."""
         self.engine = create_engine(url)
         self._write_engine = self.engine.execution_options(govbot_write=True)
         self._write_lock = threading.Lock()
@@ -214,9 +267,46 @@ class Store:
             upgrade(self.engine)
 
     @classmethod
-    def open(cls, path_or_url: str | Path, *, migrate: bool = True) -> Store:
+    def open(
+        cls,
+        path_or_url: str | Path,
+        *,
+        migrate: bool = True,
+        live: bool = False,
+        clock: Clock = utcnow,
+    ) -> Store:
         """Open (and by default migrate) the database at a path or URL."""
-        return cls(database_url(path_or_url), migrate=migrate)
+        return cls(database_url(path_or_url), migrate=migrate, live=live, clock=clock)
+
+    def revision(self) -> str | None:
+        """The schema revision of the record, or None when it holds no record yet."""
+        with self.engine.connect() as connection:
+            return current_revision(connection)
+
+    def check_now(self, now: datetime) -> None:
+        """Refuse ``now`` ahead of the real clock on a live record, before anything is done.
+
+        A read: it changes nothing, and costs nothing when ``now`` is not ahead.
+        """
+        if not ahead(now, self.clock()):
+            return
+        with self.read() as uow:
+            uow.check_ahead(now)
+
+    def clock_ahead(self) -> datetime | None:
+        """The time of the last ledger entry when it is ahead of the real clock, else None.
+
+        Such a record was changed at a future time; acting on it now would be refused.
+        """
+        with self.read() as uow:
+            _, last_at, _ = uow.head()
+        return last_at if last_at is not None and ahead(last_at, self.clock()) else None
+
+    def mark_live(self, now: datetime) -> None:
+        """Mark the record live now, in a transaction of its own (the service, at startup)."""
+        with self.write() as uow:
+            uow.mark_live(uow.head()[0], now)
+            uow.commit()
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -224,7 +314,7 @@ class Store:
         with self._write_lock, Session(self._write_engine, expire_on_commit=False) as session:
             if self.engine.dialect.name == "postgresql":
                 session.exec(sa.text("SELECT pg_advisory_xact_lock(727465)"))  # type: ignore[call-overload]
-            uow = UnitOfWork(session, writable=True)
+            uow = UnitOfWork(session, writable=True, live=self.live, clock=self.clock)
             try:
                 yield uow
             except BaseException:
@@ -240,7 +330,7 @@ class Store:
         """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
-                yield UnitOfWork(session, writable=False)
+                yield UnitOfWork(session, writable=False, clock=self.clock)
             finally:
                 session.close()
 

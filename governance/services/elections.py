@@ -85,6 +85,9 @@ class ElectionStatus:
     sealed: bool = False
     voted: list[str] | None = None
     receipt: str | None = None
+    # Past its deadline (or settled early) but not yet closed by a tick: reads never close it.
+    due: bool = False
+    due_outcome: str | None = None  # what it will close as; never for a secret election
 
     def to_json(self) -> dict[str, Any]:
         """Machine-readable form (the console's ``--json``)."""
@@ -319,10 +322,7 @@ def close_election(
 ) -> None:
     """Count the binding rankings and record winners, a tie for the chair, or no quorum."""
     result, tally = _count(election, _rankings(uow, election))
-    if not tally.quorum_met:
-        outcome = rules.Outcome.NO_QUORUM.value
-    else:
-        outcome = TIE if result.tied else ELECTED
+    outcome = _outcome(result, tally)
     election.state = VoteState.CLOSED
     election.outcome = outcome
     election.closed_at = at or now
@@ -345,14 +345,27 @@ def close_election(
     )
 
 
-def election_view(uow: UnitOfWork, election: Election) -> ElectionStatus:
-    """Status with the current (or final) Schulze ranking and the pairwise table."""
+def _outcome(result: rules.SchulzeResult, tally: rules.Tally) -> str:
+    """What an election closes as, from its count."""
+    if not tally.quorum_met:
+        return rules.Outcome.NO_QUORUM.value
+    return TIE if result.tied else ELECTED
+
+
+def election_view(
+    uow: UnitOfWork, election: Election, now: datetime | None = None
+) -> ElectionStatus:
+    """Status with the current (or final) Schulze ranking and the pairwise table.
+
+    With ``now``, an election due at ``now`` but not yet closed by a tick is shown as due.
+    """
     group_ = uow.session.get(Group, election.group_id)
     assert group_ is not None
     rows = _rankings(uow, election)
     result, tally = _count(election, rows)
     closed = election.state == VoteState.CLOSED and election.result is not None
     final = election.result or {}
+    due = now is not None and _closing_moment(uow, election, now) is not None
     secret = policies.policy_from_dict(election.policy).secret
     sealed = secret and election.state != VoteState.CLOSED
     pairwise = {
@@ -387,12 +400,14 @@ def election_view(uow: UnitOfWork, election: Election) -> ElectionStatus:
         secret=secret,
         sealed=sealed,
         voted=sorted(h for b, h in rows if b.binding),
+        due=due,
+        due_outcome=_outcome(result, tally) if due and not secret else None,
     )
 
 
-def election_status(uow: UnitOfWork, ref: str) -> ElectionStatus:
-    """The election's status by its number."""
-    return election_view(uow, common.election(uow, ref))
+def election_status(uow: UnitOfWork, ref: str, now: datetime | None = None) -> ElectionStatus:
+    """The election's status by its number; with ``now``, whether it is due."""
+    return election_view(uow, common.election(uow, ref), now)
 
 
 @dataclass(frozen=True)

@@ -751,8 +751,11 @@ def _facts(rfc: Rfc, vote: Vote) -> VoteFacts:
 
 
 def vote_view(uow: UnitOfWork, rfc: Rfc, vote: Vote, now: datetime) -> VoteStatus:
-    """The status of a vote with every ballot, from its frozen policy and electorate."""
-    return status.build(_facts(rfc, vote), _ballots(uow, vote))
+    """The status of a vote with every ballot, from its frozen policy and electorate.
+
+    A vote due at ``now`` but not yet closed by a tick is shown as due.
+    """
+    return status.build(_facts(rfc, vote), _ballots(uow, vote), now)
 
 
 def _summary(uow: UnitOfWork, rfc: Rfc, vote: Vote) -> VoteStatus:

@@ -27,11 +27,13 @@ from typing import IO, Any
 import pytest
 from sqlmodel import select
 
+from bot import cli
 from governance.clock import utcnow
 from governance.model import Delivery
 from governance.refs import rfc_label
 from governance.services import rfcs
 from governance.store import Store
+from tests.conftest import Db
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.github import FakeGitHub
 from tests.support import webhooks
@@ -46,6 +48,8 @@ EXIT_TIMEOUT = 40.0
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 RFC_TITLE = "Caption provenance"
 RFC_BODY = "Every caption records its source."
+FUTURE = "2099-01-04T10:00:00Z"
+"""A time ahead of any real clock these tests meet: a typo in the year."""
 
 # urllib would send loopback requests through a proxy named in the environment
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -343,6 +347,14 @@ def test_without_github_settings_it_runs_on_the_embedded_default(
     assert status == 404 and "not configured" in body["error"]
     assert govbot.terminate() == 0, govbot.output
     assert (tmp_path / "govbot.db").is_file()
+    # the service acts in real time: the record is live, and a future --now is refused on it
+    record = Db.sqlite_file(tmp_path / "govbot.db")
+    assert [row[0] for row in record.query("SELECT name FROM checkpoints")] == ["record:live"]
+    before = record.snapshot()
+    code, out, err = cli.run(["--db", str(tmp_path / "govbot.db"), "--now", FUTURE, "tick"])
+    assert code == 2 and out == "" and err.startswith("govbot: This record is live"), err
+    assert record.snapshot() == before
+    record.dispose()
 
 
 def test_settings_in_the_working_directorys_dotenv_are_used(spawn: Spawn, tmp_path: Path) -> None:
@@ -360,6 +372,29 @@ def test_settings_in_the_working_directorys_dotenv_are_used(spawn: Spawn, tmp_pa
 
 
 # --- refusing to start ------------------------------------------------------------------------
+
+
+def test_a_record_dated_ahead_of_the_clock_stops_startup_with_one_line(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    """A record a future --now moved ahead (before it was live) is not run as if all were well."""
+    database = str(tmp_path / "govbot.db")
+    code, _, err = cli.run(["--db", database, "--now", FUTURE, "charters", "sync"])
+    assert code == 0, err
+    record = Db.sqlite_file(tmp_path / "govbot.db")
+    before = record.snapshot()
+    govbot = spawn()  # the embedded default: ./govbot.db, the bundled charters
+    outcome = govbot.wait_for(r"^govbot: |govbot is ready on ")
+    if outcome.group(0) != "govbot: ":
+        govbot.crash()
+        pytest.fail(f"govbot started on a record dated ahead of the clock:\n{govbot.output}")
+    assert govbot.finish() == 2, govbot.output
+    assert len(govbot.stderr) == 1, govbot.output
+    line = govbot.stderr[0]
+    assert line.startswith("govbot: the record at govbot.db was last changed at " + FUTURE), line
+    assert "ahead of the real time" in line and "backup" in line, line
+    assert record.snapshot() == before  # not migrated, not marked live, nothing synced
+    record.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -177,11 +177,17 @@ def test_lifecycle_to_deadline_and_rejection(govbot: Console) -> None:
     govbot("vote", "cast", "RFC-0001", "no", "--as", "bo", "--now", at(2, 11))
     govbot("vote", "cast", "RFC-0001", "no", "--as", "cy", "--now", at(2, 11))
     govbot("vote", "cast", "RFC-0001", "yes", "--as", "di", "--now", at(2, 11))
-    # any later command catches up with the deadline first
+    # a read shows the vote due, with the outcome it will close with, and closes nothing
     status = govbot.json("vote", "status", "RFC-0001", "--now", at(12))
-    assert (status["state"], status["outcome"]) == ("closed", "rejected")
+    assert (status["state"], status["outcome"]) == ("open", None)
+    assert (status["due"], status["due_outcome"]) == (True, "rejected")
+    out, _ = govbot("vote", "status", "RFC-0001", "--now", at(12))
+    assert "due: closes as rejected at the next tick" in out
+    # any command that changes something catches up with the deadline first
     _, err = govbot("vote", "cast", "RFC-0001", "yes", "--as", "ed", "--now", at(12), code=1)
     assert "ballots are no longer accepted" in err
+    status = govbot.json("vote", "status", "RFC-0001", "--now", at(12))
+    assert (status["state"], status["outcome"], status["due"]) == ("closed", "rejected", False)
 
 
 def test_election_end_to_end(govbot: Console) -> None:
@@ -207,8 +213,14 @@ def test_election_end_to_end(govbot: Console) -> None:
         govbot("election", "rank", "E-0001", ranking, "--as", who, "--now", at(2))
     open_status = govbot.json("election", "status", "E-0001", "--now", at(2))
     assert open_status["state"] == "open" and open_status["ranking"][0] == "cy"
+    due = govbot.json("election", "status", "E-0001", "--now", at(4))
+    assert (due["state"], due["due"], due["due_outcome"]) == ("open", True, "elected")
+    out, _ = govbot("election", "status", "E-0001", "--now", at(4))
+    assert "due: closes as elected at the next tick" in out
+    out, _ = govbot("tick", "--now", at(4))
+    assert out == "Closed: E-0001: elected\n"
     status = govbot.json("election", "status", "E-0001", "--now", at(4))
-    assert status["state"] == "closed"
+    assert (status["state"], status["due"]) == ("closed", False)
     # cy beats bo 4:1 and di 3:1; bo and di split 2:2, so they share the second place.
     assert status["tiers"] == [["cy"], ["bo", "di"]]
     assert status["ranking"] == ["cy", "bo", "di"]
@@ -282,7 +294,7 @@ def test_election_bad_ranking(govbot: Console) -> None:
     ],
 )
 def test_bad_input_gets_one_clear_sentence(govbot: Console, db: Db, argv, code, message) -> None:
-    govbot("wg", "list")
+    govbot("charters", "sync")
     before = ledger_count(db)
     _, err = govbot(*argv, code=code)
     assert message in err
@@ -298,6 +310,7 @@ def test_now_before_last_entry_is_refused(govbot: Console, db: Db) -> None:
 
 
 def test_json_errors(govbot: Console) -> None:
+    govbot("charters", "sync")
     out, _ = govbot("vote", "status", "RFC-0009", "--json", code=1)
     assert json.loads(out) == {"error": "not-found", "message": json.loads(out)["message"]}
 
@@ -359,6 +372,10 @@ def test_installed_entry_point_runs_as_written(db: Db) -> None:
     """The README's form, through a real process and the bundled charters."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "bot.cli", "--db", str(db), "--now", "2027-01-04T10:00:00Z"]
+    synced = subprocess.run(
+        [*cmd, "charters", "sync"], capture_output=True, text=True, env=env, check=False
+    )
+    assert synced.returncode == 0 and synced.stdout.startswith("Applied the charters"), synced
     listing = subprocess.run(
         [*cmd, "wg", "list", "--json"], capture_output=True, text=True, env=env, check=False
     )
@@ -372,7 +389,7 @@ def test_installed_entry_point_runs_as_written(db: Db) -> None:
 
 
 def test_malformed_duration_in_a_charter_is_refused_clearly(govbot: Console, db: Db) -> None:
-    govbot("wg", "list")
+    govbot("charters", "sync")
     before = ledger_count(db)
     path = govbot.charters / "foundation.yaml"
     path.write_text(path.read_text().replace("duration: 14d", "duration: 14days"))

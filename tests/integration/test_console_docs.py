@@ -39,6 +39,7 @@ def test_render_writes_the_whole_tree(govbot: Console, tmp_path: Path) -> None:
 
 def test_publish_commits_once_and_outbox_says_what_waits(govbot: Console, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
+    govbot("charters", "sync", "--now", at(4))
     out, _ = govbot("outbox", "--now", at(4))
     assert "publish:docs: waiting since" in out and "not attempted yet" in out
     out, _ = govbot("publish", "--docs", str(docs), "--now", at(4))

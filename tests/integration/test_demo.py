@@ -1,7 +1,9 @@
 """`govbot demo`: the month it plays leaves the record it tells, and it never touches old data.
 
-The demo runs once per module (a few seconds); each test reads what it left behind through the
-services, the console and the docs repository.
+The demo runs once per module (a few seconds), replayed from ``--start 2027-03-01`` so the record
+is the same on every run; each test reads what it left behind through the services, the console
+and the docs repository. The demo that ends now (its default) is played by the README's test,
+``test_readme.py``, whose tour runs on it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from typing import Any
 import pytest
 
 from bot import cli
-from bot.demo import DemoReport, run_demo
+from bot.demo import START, DemoReport, run_demo
 from governance import charters as charter_files
 from governance import errors, ledger
 from governance.services import elections, groups, rfcs
@@ -41,7 +44,10 @@ class Played:
 def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
     lines: list[str] = []
     report = run_demo(
-        tmp_path_factory.mktemp("demo") / "month", charters=CHARTERS, echo=lines.append
+        tmp_path_factory.mktemp("demo") / "month",
+        charters=CHARTERS,
+        echo=lines.append,
+        start=START,
     )
     return Played(report, lines)
 
@@ -64,7 +70,11 @@ def entries(store: Store, subject: str) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def console(played: Played, *argv: str) -> tuple[int, Any]:
-    code, out, err = cli.run(["--db", str(played.report.database), "--json", *argv])
+    return console_on(played.report.database, *argv)
+
+
+def console_on(database: Path, *argv: str) -> tuple[int, Any]:
+    code, out, err = cli.run(["--db", str(database), "--json", *argv])
     assert err == "", err
     return code, json.loads(out)
 
@@ -250,17 +260,48 @@ def test_it_is_quick(played: Played) -> None:
 
 
 def test_the_same_month_every_run(played: Played, tmp_path: Path) -> None:
-    """Word for word, commit for commit; an existing but empty directory is fine too."""
+    """`govbot demo --start 2027-03-01`: word for word, commit for commit, byte for byte; an
+    existing but empty directory is fine too."""
     target = tmp_path / "again"
     target.mkdir()
-    lines: list[str] = []
-    again = run_demo(target, charters=CHARTERS, echo=lines.append)
-    assert again.ledger.head == played.report.ledger.head
-    assert again.commits == played.report.commits
+    code, out, err = cli.run(["demo", str(target), "--start", "2027-03-01"])
+    assert (code, err) == (0, "")
+    lines = out.rstrip("\n").split("\n")
     here, there = str(played.report.directory), str(target)
     assert [line.replace(there, "DIR") for line in lines] == [
         line.replace(here, "DIR") for line in played.lines
     ]
+    assert git(target / "docs", "rev-list", "--reverse", "main").split() == list(
+        played.report.commits
+    )  # commit ids hash every page's bytes, every message and every date
+    code, data = console_on(target / "govbot.db", "ledger", "verify")
+    assert data["head"] == played.report.ledger.head
+    assert lines[-1] == (
+        "The month ran from 2027-03-01 09:00 to 2027-03-25 10:00 UTC. The record was made with "
+        "explicit times and is not live: act on it with --now, at 2027-03-25T10:00:00Z or later."
+    )
+
+
+def test_a_replayed_month_is_not_live_and_accepts_any_later_now(
+    played: Played, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(played.report.database, copy)
+    assert not played.report.live
+    assert sqlite3.connect(copy).execute("SELECT name FROM checkpoints").fetchall() == []
+    far = "2099-03-26T10:00:00Z"  # ahead of any real clock this test will meet
+    code, out, err = cli.run(["--db", str(copy), "--now", far, "tick"])
+    assert (code, err) == (0, ""), err
+    code, out, err = cli.run(["--db", str(copy), "--now", far, "rfc", "list"])
+    assert (code, err) == (0, "") and "RFC-0006" in out
+
+
+def test_a_bad_start_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    code, _, err = cli.run(["demo", str(tmp_path / "d"), "--start", "March"])
+    assert code == 2 and "--start 'March' is not a date; write it like 2027-03-01" in err
+    code, _, err = cli.run(["demo", str(tmp_path / "d"), "--now", "2027-03-01T09:00:00Z"])
+    assert code == 2 and "drop --now" in err
+    assert not (tmp_path / "d").exists()
 
 
 # --- the docs repository ----------------------------------------------------------------------

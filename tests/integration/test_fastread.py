@@ -14,6 +14,7 @@ import pytest
 
 from bot import wiring
 from governance import fastread
+from governance.clock import utcnow
 from governance.digest import charters_digest
 from governance.services import rfcs
 from governance.store import Store
@@ -74,10 +75,26 @@ def test_cancelled_vote_matches(voting: Actor, db: Db, charters_dir: Path) -> No
     assert fast is not None and fast == full and full.reason == "Wrong policy"  # type: ignore[attr-defined]
 
 
-def test_due_vote_takes_the_full_path(voting: Actor, db: Db, charters_dir: Path) -> None:
-    assert (
-        fastread.vote_status(db.path, charters_digest(charters_dir), "1", T0 + 7 * 24 * H) is None
+def test_a_due_vote_is_shown_due_as_the_full_path_shows_it(
+    voting: Actor, db: Db, charters_dir: Path
+) -> None:
+    before = db.snapshot()
+    fast, full = both(voting, db.path, charters_dir, T0 + 7 * 24 * H)
+    assert fast is not None and fast == full
+    assert (full.state, full.due, full.due_outcome) == ("open", True, "no-quorum")  # type: ignore[attr-defined]
+    assert db.snapshot() == before  # neither path closed it: only a tick does
+
+
+def test_a_time_ahead_of_the_clock_on_a_live_record_takes_the_full_path(
+    voting: Actor, db: Db, charters_dir: Path
+) -> None:
+    digest = charters_digest(charters_dir)
+    later = max(T0, utcnow()) + timedelta(days=365)  # ahead of the real clock, whenever run
+    assert fastread.vote_status(db.path, digest, "1", later) is not None  # made with times
+    db.execute(
+        "INSERT INTO checkpoints (name, seq, at, value) VALUES ('record:live', 1, ?, '')", T0
     )
+    assert fastread.vote_status(db.path, digest, "1", later) is None  # which refuses it
 
 
 def test_changed_charters_take_the_full_path(voting: Actor, db: Db, charters_dir: Path) -> None:
