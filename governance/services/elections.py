@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from governance import ledger, rules, secrecy
 from governance import policy as policies
-from governance import rules
 from governance.clock import as_utc, iso
 from governance.errors import Conflict, InvalidInput, VoteClosed
 from governance.model import Election, Group, Person, RankedBallot, VoteState
@@ -171,6 +171,8 @@ def open_election(
             "policy": election.policy,
             "electorate": electors,
             "closes_at": iso(election.closes_at),
+            "election_id": election.id,
+            "closes_at_exact": ledger.exact(election.closes_at),
         },
     )
     view = election_view(uow, election)  # inside the transaction: no second write lock
@@ -236,13 +238,27 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
         ballot = RankedBallot(
             election_id=election.id, person_id=who.id, binding=binding, ranking=tiers
         )
+    frozen = policies.policy_from_dict(election.policy)
     ballot.ranking, ballot.cast_at = tiers, now
+    if frozen.secret:
+        ballot.receipt, ballot.nonce = secrecy.new_receipt(), secrecy.new_nonce()
     uow.session.add(ballot)
     uow.session.flush()
-    frozen = policies.policy_from_dict(election.policy)
-    payload: dict[str, Any] = {"ranking": tiers, "binding": binding, "changed_from": previous}
-    if frozen.secret:  # the ledger is public: record that a ranking changed, not what it says
-        payload = {"ranking": "secret", "binding": binding, "changed": previous is not None}
+    payload: dict[str, Any] = {
+        "election_id": election.id,
+        "ranking": tiers,
+        "binding": binding,
+        "changed_from": previous,
+    }
+    if ballot.nonce is not None:  # the ledger is public: it commits to a ranking, never shows it
+        payload = {
+            "election_id": election.id,
+            "binding": binding,
+            "commitment": secrecy.commitment(
+                election.id, ledger.canonical(tiers), ballot.nonce
+            ),
+            "changed": previous is not None,
+        }
     uow.record(now, actor, "election.ranked", label, payload)
     voted = {h for b, h in _rankings(uow, election) if b.binding}
     if (
@@ -321,7 +337,13 @@ def close_election(
         common.SYSTEM,
         "election.closed",
         common.election_label(election.number),
-        {"outcome": outcome, "closed_at": iso(election.closed_at), **election.result},
+        {
+            "outcome": outcome,
+            "closed_at": iso(election.closed_at),
+            **election.result,
+            "result": election.result,
+            "closed_at_exact": ledger.exact(election.closed_at),
+        },
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,8 +9,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from governance import ledger, rules, secrecy, status
 from governance import policy as policies
-from governance import rules, status
 from governance.clock import as_utc, iso
 from governance.errors import (
     Conflict,
@@ -85,7 +83,13 @@ def propose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: ProposeRfc)
     uow.check_time(now)
     rfc = _new_rfc(uow, actor, now, command.group, command.title, command.body, author=None)
     label = common.rfc_label(rfc.number)
-    uow.record(now, actor, "rfc.proposed", label, {"group": command.group, "title": rfc.title})
+    uow.record(
+        now,
+        actor,
+        "rfc.proposed",
+        label,
+        {"group": command.group, "title": rfc.title, "author": actor, "body": rfc.body},
+    )
     uow.commit()
     return RfcRef(label, rfc.number, rfc.status)
 
@@ -200,6 +204,7 @@ def import_issue(uow: UnitOfWork, actor: str, now: datetime, command: ImportIssu
             "title": rfc.title,
             "author": author.handle,
             "github": f"{command.repo}#{command.issue}",
+            "body": rfc.body,
         },
     )
     uow.commit()
@@ -339,7 +344,9 @@ def repropose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: Repropose
     rfc.status = RfcStatus.DISCUSSION
     rfc.updated_at = now
     uow.session.add(rfc)
-    uow.record(now, actor, "rfc.reproposed", label, {"title": title, "previous": previous})
+    uow.record(
+        now, actor, "rfc.reproposed", label, {"title": title, "body": body, "previous": previous}
+    )
     uow.commit()
     return RfcRef(label, rfc.number, rfc.status)
 
@@ -530,16 +537,25 @@ def raise_concern(
     uow.session.add(concern)
     uow.session.flush()
     assert concern.id is not None
+    paused: dict[str, Any] | None = None
     if vote is not None and vote.state == VoteState.OPEN:
         _pause(vote, rfc, now)
         uow.session.add(vote)
         uow.session.add(rfc)
+        paused = _vote_clock(vote)
     uow.record(
         now,
         actor,
         "concern.raised",
         label,
-        {"concern_id": concern.id, "text": text, "vote_paused": vote is not None},
+        {
+            "concern_id": concern.id,
+            "text": text,
+            "vote_paused": vote is not None,
+            "author": who.handle,
+            "state": concern.state,
+            "paused": paused,
+        },
     )
     uow.commit()
     return ConcernResult(
@@ -549,6 +565,16 @@ def raise_concern(
         None if vote is None else vote.state,
         iso(vote.closes_at) if vote else None,
     )
+
+
+def _vote_clock(vote: Vote) -> dict[str, Any]:
+    """A vote's clock as a pause or a resume left it, for the ledger: the replay restores it."""
+    return {
+        "vote_id": vote.id,
+        "state": vote.state,
+        "closes_at": ledger.exact(vote.closes_at),
+        "remaining_seconds": vote.remaining_seconds,
+    }
 
 
 def _pause(vote: Vote, rfc: Rfc, now: datetime) -> None:
@@ -615,6 +641,7 @@ def resolve_concern(
     uow.session.add(concern)
     uow.session.flush()
     vote = _live_vote(uow, rfc)
+    resumed: dict[str, Any] | None = None
     if (
         vote is not None
         and vote.state == VoteState.PAUSED
@@ -623,12 +650,18 @@ def resolve_concern(
         _resume(vote, rfc, now)
         uow.session.add(vote)
         uow.session.add(rfc)
+        resumed = _vote_clock(vote)
     uow.record(
         now,
         actor,
         f"concern.{concern.state}",
         label,
-        {"concern_id": concern.id, "reason": reason},
+        {
+            "concern_id": concern.id,
+            "reason": reason,
+            "resolved_by": who.handle,
+            "resumed": resumed,
+        },
     )
     uow.commit()
     return ConcernResult(
@@ -855,6 +888,7 @@ def open_vote(uow: UnitOfWork, actor: str, now: datetime, command: OpenVote) -> 
             "electorate": electors,
             "closes_at": iso(vote.closes_at),
             "paused": vote.state == VoteState.PAUSED,
+            "clock": _vote_clock(vote),
         },
     )
     view = vote_view(uow, rfc, vote, now)
@@ -892,30 +926,35 @@ def cast_ballot(uow: UnitOfWork, actor: str, now: datetime, command: CastBallot)
         )
         uow.commit()  # nothing changed: end the transaction all the same
         return unchanged
-    receipt = None
+    receipt = nonce = None
     if frozen.secret:
-        nonce = secrets.token_hex(16)
-        receipt = hashlib.sha256(f"{vote.id}:{who.handle}:{choice}:{nonce}".encode()).hexdigest()
+        receipt, nonce = secrecy.new_receipt(), secrecy.new_nonce()
     previous = None if ballot is None else ballot.choice
     if ballot is None:
         ballot = Ballot(
             vote_id=vote.id, person_id=who.id, choice=choice, binding=binding, cast_at=now
         )
-    ballot.choice, ballot.cast_at, ballot.receipt = choice, now, receipt
+    ballot.choice, ballot.cast_at, ballot.receipt, ballot.nonce = choice, now, receipt, nonce
     uow.session.add(ballot)
     uow.session.add(
-        BallotChange(vote_id=vote.id, person_id=who.id, choice=choice, binding=binding, cast_at=now)
+        BallotChange(
+            vote_id=vote.id,
+            person_id=who.id,
+            choice=choice,
+            binding=binding,
+            cast_at=now,
+            receipt=receipt,
+            nonce=nonce,
+        )
     )
     uow.session.flush()
     payload: dict[str, Any] = {"vote_id": vote.id, "binding": binding}
-    if frozen.secret:  # the ledger is public: a secret ballot records that it changed, not how
-        payload["choice"] = "secret"
+    if nonce is not None:  # the ledger is public: it commits to a secret choice, never shows it
+        payload["commitment"] = secrecy.commitment(vote.id, choice, nonce)
         payload["changed"] = previous is not None
     else:
         payload["choice"] = choice
         payload["changed_from"] = previous
-    if receipt:
-        payload["receipt"] = receipt
     uow.record(now, actor, "ballot.cast", label, payload)
     tally = _tally(uow, vote, frozen)  # counted once: for the early close and for the answer
     if (
@@ -997,6 +1036,8 @@ def close_vote(
             "outcome": tally.outcome,
             "closed_at": iso(vote.closed_at),
             **vote.result,
+            "result": vote.result,
+            "closed_at_exact": ledger.exact(vote.closed_at),
         },
     )
 
