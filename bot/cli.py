@@ -936,10 +936,10 @@ def _replay_summary(compared: Comparison) -> str:
             f"but the tables differ from what the ledger says in {count} "
             f"place{'' if count == 1 else 's'}:"
         )
-    if compared.unchecked:
+    if compared.predating:
         return (
-            f"the {tables} tables compared match the ledger ({rows} rows), but the record cannot "
-            "be fully replayed."
+            f"what could be compared matches the ledger ({tables} tables, {rows} rows), but the "
+            "record cannot be fully replayed:"
         )
     return f"every table matches the ledger ({tables} tables, {rows} rows)."
 
@@ -956,12 +956,17 @@ def _replay_details(compared: Comparison) -> list[str]:
             "Restore the database from a backup taken before the change, or find out who "
             "changed it."
         )
-    if compared.unchecked:
+    if compared.predating:
         first = compared.predating[0]
+        tables = [t for t in compared.unchecked if "." not in t]
+        fields = [t for t in compared.unchecked if "." in t]
+        left = ([f"tables {', '.join(tables)}"] if tables else []) + (
+            [f"fields {', '.join(fields)} in the rows they made"] if fields else []
+        )
         lines.append(
             f"{len(compared.predating)} entries (the first is entry {first.seq}, {first.action}) "
-            "were written before entries carried everything a replay needs, so these tables "
-            f"were not compared: {', '.join(compared.unchecked)}."
+            "were written before entries carried everything a replay needs, so these were not "
+            f"compared: {'; '.join(left)}. Entries written from now on carry it all."
         )
     return lines
 

@@ -254,9 +254,7 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
         payload = {
             "election_id": election.id,
             "binding": binding,
-            "commitment": secrecy.commitment(
-                election.id, ledger.canonical(tiers), ballot.nonce
-            ),
+            "commitment": secrecy.commitment(election.id, ledger.canonical(tiers), ballot.nonce),
             "changed": previous is not None,
         }
     uow.record(now, actor, "election.ranked", label, payload)

@@ -404,9 +404,7 @@ def _sync_people(
             setattr(who, field_name, value)
         uow.session.add(who)
         uow.session.flush()
-        report.people.append(
-            {"handle": who.handle, **{f: getattr(who, f) for f in PERSON_FIELDS}}
-        )
+        report.people.append({"handle": who.handle, **{f: getattr(who, f) for f in PERSON_FIELDS}})
     settings.people_applied = applied
 
 
