@@ -160,7 +160,7 @@ def test_the_vote_record_is_complete(pages: dict[str, str]) -> None:
 def test_a_secret_vote_shows_totals_and_receipts_only(pages: dict[str, str]) -> None:
     secret = pages["rfcs/0004-elect-the-reviewers-by-secret-ballot.md"]
     assert "| Result | 4 yes, 1 no, 0 abstain |" in secret
-    assert len(re.findall(r"^\| `[0-9a-f]{64}` \|$", secret, re.MULTILINE)) == 5
+    assert len(re.findall(r"^\| `[0-9a-f]{20}` \|$", secret, re.MULTILINE)) == 5
     assert "Binding ballots" not in secret and "| `ed` | no" not in secret
 
 
