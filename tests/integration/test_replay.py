@@ -290,3 +290,33 @@ def test_replaying_a_long_record_is_fast(built: scenario.Built) -> None:
     took = time.perf_counter() - start
     assert result.ok and result.rows > 1000
     assert took < 2.0, took  # about 0.1 s here; 5,000 entries replay in about 0.4 s
+
+
+def test_an_edited_secret_ranking_does_not_open_its_commitment(
+    built: scenario.Built, db: Db
+) -> None:
+    from governance.services import elections
+
+    act, now = built.act, built.now
+    label = act(
+        elections.open_election,
+        "ada",
+        now,
+        elections.OpenElection("core", 1, ("bo", "cy"), title="Secret seat", policy="secret"),
+    ).election
+    act(elections.rank, "di", now, elections.RankCandidates(label, "bo,cy"))
+    assert compare(built.store).differences == []
+    cast = "?" if db.is_sqlite else "CAST(? AS JSON)"
+    db.execute(
+        f"UPDATE ranked_ballots SET ranking = {cast} WHERE person_id = "
+        "(SELECT id FROM people WHERE handle = 'di') AND election_id = "
+        "(SELECT id FROM elections WHERE number = 2)",
+        '[["cy"], ["bo"]]',
+    )
+    [difference] = compare(built.store).differences
+    assert (difference.table, difference.key, difference.field) == (
+        "ranked_ballots",
+        f"{label}, person di",
+        "ranking",
+    )
+    assert str(difference.ledger).startswith("the ranking it committed to (")
