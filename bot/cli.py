@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from governance.replay import Comparison
     from governance.services.groups import SyncReport
     from governance.store import Store, UnitOfWork
 
@@ -258,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     ledger = area("ledger", "the hash-chained record of every change")
-    command(ledger, "verify", cmd_ledger_verify, "recompute the chain")
+    command(
+        ledger, "verify", cmd_ledger_verify, "recompute the chain, replay it, compare the tables"
+    )
     tail = command(ledger, "tail", cmd_ledger_tail, "show the latest entries")
     tail.add_argument("-n", type=int, default=10)
     return parser
@@ -1113,27 +1116,82 @@ def cmd_election_cancel(c: Console) -> Answer:
 
 
 def cmd_ledger_verify(c: Console) -> Answer:
-    """Recompute the hash chain."""
-    from governance import ledger
+    """Recompute the hash chain, then replay the ledger and compare every table it describes."""
+    from governance import ledger, replay
     from governance.store import ledger_entries
 
     with c.reader().read() as uow:
         result = ledger.verify(ledger_entries(uow.session))
+        compared = replay.compare(uow.session)
     data = {
-        "ok": result.ok,
+        "ok": result.ok and compared.ok,
         "entries": result.entries,
         "head": result.head,
         "broken_at": result.broken_at,
         "problem": result.problem,
+        "differences": [d.to_json() for d in compared.differences],
+        "tables": compared.tables,
+        "rows": compared.rows,
+        "unchecked": compared.unchecked,
+        "predating": [p.seq for p in compared.predating],
     }
     if result.ok:
-        return Answer(f"Ledger intact: {result.entries} entries, head {result.head}.", data)
-    return Answer(
-        f"Ledger broken at entry {result.broken_at}: {result.problem}. "
-        f"The {result.entries} entries before it check out (last good hash {result.head}).",
-        data,
-        EXIT_REFUSED,
-    )
+        lines = [f"Ledger intact: {result.entries} entries, head {result.head}"]
+    else:
+        lines = [
+            f"Ledger broken at entry {result.broken_at}: {result.problem}. "
+            f"The {result.entries} entries before it check out (last good hash {result.head})"
+        ]
+    lines[0] += "; " + _replay_summary(compared)
+    lines += _replay_details(compared)
+    return Answer("\n".join(lines), data, EXIT_OK if data["ok"] else EXIT_REFUSED)
+
+
+DIFFERENCES_SHOWN = 50
+
+
+def _replay_summary(compared: Comparison) -> str:
+    """The replay's verdict in one sentence, after the chain's."""
+    tables, rows = len(compared.tables), compared.rows
+    if compared.differences:
+        count = len(compared.differences)
+        return (
+            f"but the tables differ from what the ledger says in {count} "
+            f"place{'' if count == 1 else 's'}:"
+        )
+    if compared.predating:
+        return (
+            f"what could be compared matches the ledger ({tables} tables, {rows} rows), but the "
+            "record cannot be fully replayed:"
+        )
+    return f"every table matches the ledger ({tables} tables, {rows} rows)."
+
+
+def _replay_details(compared: Comparison) -> list[str]:
+    """Each difference (at most ``DIFFERENCES_SHOWN``), what was not checked, what to do."""
+    lines = [f"  {d.line()}" for d in compared.differences[:DIFFERENCES_SHOWN]]
+    hidden = len(compared.differences) - DIFFERENCES_SHOWN
+    if hidden > 0:
+        lines.append(f"  ... and {hidden} more (`ledger verify --json` lists them all).")
+    if compared.differences:
+        lines.append(
+            "The ledger is the record: a table that disagrees with it was changed outside govbot. "
+            "Restore the database from a backup taken before the change, or find out who "
+            "changed it."
+        )
+    if compared.predating:
+        first = compared.predating[0]
+        tables = [t for t in compared.unchecked if "." not in t]
+        fields = [t for t in compared.unchecked if "." in t]
+        left = ([f"tables {', '.join(tables)}"] if tables else []) + (
+            [f"fields {', '.join(fields)} in the rows they made"] if fields else []
+        )
+        lines.append(
+            f"{len(compared.predating)} entries (the first is entry {first.seq}, {first.action}) "
+            "were written before entries carried everything a replay needs, so these were not "
+            f"compared: {'; '.join(left)}. Entries written from now on carry it all."
+        )
+    return lines
 
 
 def cmd_ledger_tail(c: Console) -> Answer:

@@ -50,6 +50,21 @@ def at_text(at: datetime) -> str:
     return f"{text[:-1]}.{at.microsecond:06d}Z"
 
 
+def exact(moment: datetime | None) -> str | None:
+    """A time in a payload, to the microsecond: replaying the ledger restores it as stored."""
+    return None if moment is None else at_text(moment)
+
+
+def content_hash(charter: Any, body: str) -> str:
+    """SHA-256 over a group's stored charter (its front matter) and body.
+
+    A ledger entry names them by it: the replay compares the stored pair with it, without the
+    entry carrying the whole text.
+    """
+    text = canonical({"charter": charter, "body": body})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class EntryView:
     """An entry as read back, independent of the storage layer."""

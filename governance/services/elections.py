@@ -184,6 +184,8 @@ def open_election(
             "policy": election.policy,
             "electorate": electors,
             "closes_at": iso(election.closes_at),
+            "election_id": election.id,
+            "closes_at_exact": ledger.exact(election.closes_at),
         },
     )
     view = election_view(uow, election)  # inside the transaction: no second write lock
@@ -258,7 +260,12 @@ def rank(uow: UnitOfWork, actor: str, now: datetime, command: RankCandidates) ->
     ballot.ranking, ballot.cast_at, ballot.receipt, ballot.nonce = tiers, now, receipt, nonce
     uow.session.add(ballot)
     uow.session.flush()
-    payload: dict[str, Any] = {"ranking": tiers, "binding": binding, "changed_from": previous}
+    payload: dict[str, Any] = {
+        "election_id": election.id,
+        "ranking": tiers,
+        "binding": binding,
+        "changed_from": previous,
+    }
     if nonce is not None:  # the ledger is public: a commitment to the ranking, never the ranking
         payload = {
             "election_id": election.id,
@@ -341,7 +348,13 @@ def close_election(
         common.SYSTEM,
         "election.closed",
         common.election_label(election.number),
-        {"outcome": outcome, "closed_at": iso(election.closed_at), **election.result},
+        {
+            "outcome": outcome,
+            "closed_at": iso(election.closed_at),
+            **election.result,
+            "result": election.result,
+            "closed_at_exact": ledger.exact(election.closed_at),
+        },
     )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from governance import authority
+from governance import authority, ledger
 from governance.authority import Action, Standing
 from governance.clock import iso
 from governance.errors import Conflict, InvalidInput, NotFound
@@ -131,7 +131,13 @@ def add_person(uow: UnitOfWork, actor: str, now: datetime, command: AddPerson) -
         created_at=now,
     )
     uow.session.add(who)
-    uow.record(now, actor, "person.added", handle, {"name": name, "github": command.github})
+    uow.record(
+        now,
+        actor,
+        "person.added",
+        handle,
+        {"name": name, "github": command.github, "discord_id": command.discord_id},
+    )
     uow.commit()
     return PersonView.of(who)
 
@@ -253,6 +259,10 @@ class SyncReport:
     roster_changes: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     people_withheld: list[str] = field(default_factory=list)  # entries not applied: conflicts
+    people: list[dict[str, Any]] = field(default_factory=list)
+    """Each person added or updated with their fields as stored: what a replay restores."""
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    """Each group founded or revised with its fields as stored and its charter's content hash."""
 
 
 def _file_roster(front: Any) -> dict[str, list[str]]:
@@ -312,6 +322,18 @@ def sync_charters(uow: UnitOfWork, actor: str, now: datetime, charters: Charters
             "groups_revised": report.groups_revised,
             "roster_changes": report.roster_changes,
             "conflicts": report.conflicts,
+            "foundation": {
+                "name": settings.name,
+                "description": settings.description,
+                "admins": settings.admins,
+                "policies": settings.policies,
+                "labels": settings.labels,
+                "docs": settings.docs,
+                "github": settings.github,
+                "discord": settings.discord,
+            },
+            "people": report.people,
+            "groups": report.groups,
         },
     )
     uow.commit()
@@ -378,6 +400,7 @@ def _sync_people(
             setattr(who, field_name, value)
         uow.session.add(who)
         uow.session.flush()
+        report.people.append({"handle": who.handle, **{f: getattr(who, f) for f in PERSON_FIELDS}})
     settings.people_applied = applied
 
 
@@ -451,6 +474,19 @@ def _sync_group(
     uow.session.add(found)
     uow.session.flush()
     assert found.id is not None
+    report.groups.append(
+        {
+            "slug": slug,
+            "founded": slug in report.groups_founded,
+            "name": found.name,
+            "kind": found.kind,
+            "membership_policy": found.membership_policy,
+            "charter_path": found.charter_path,
+            "charter_sha256": found.charter_sha256,
+            "content": ledger.content_hash(found.charter, found.body),
+            "roster": new,
+        }
+    )
     for role, handles in _file_roster(front).items():
         for handle in sorted(set(handles) & set(report.people_withheld)):
             report.conflicts.append(
@@ -492,9 +528,11 @@ def _apply_roster_diff(
             current.until = now
             uow.session.add(current)
         uow.session.add(Membership(group_id=group_.id, person_id=who.id, role=new, since=now))
-        if new in VOTING_ROLES:
-            _settle(uow, now, group_, who, None)
-        report.roster_changes.append({"group": group_.slug, "person": handle, "role": new})
+        settled = _settle(uow, now, group_, who, None) if new in VOTING_ROLES else None
+        change = {"group": group_.slug, "person": handle, "role": new}
+        if settled is not None:
+            change["request"] = settled
+        report.roster_changes.append(change)
 
 
 # --- memberships -----------------------------------------------------------------------------
@@ -549,7 +587,8 @@ def _start(
     who: Person,
     role: str,
     decided_by: int | None = None,
-) -> None:
+) -> str | None:
+    """End the current membership, start one in ``role``; the state a pending request took."""
     assert group_.id is not None and who.id is not None
     current = common.current_membership(uow, group_.id, who.id)
     if current is not None:
@@ -557,7 +596,8 @@ def _start(
         uow.session.add(current)
     uow.session.add(Membership(group_id=group_.id, person_id=who.id, role=role, since=now))
     if role in VOTING_ROLES:
-        _settle(uow, now, group_, who, decided_by)
+        return _settle(uow, now, group_, who, decided_by)
+    return None
 
 
 def _pending(uow: UnitOfWork, group_: Group, who: Person) -> JoinRequest | None:
@@ -577,18 +617,20 @@ def _settle(
     who: Person,
     decided_by: int | None,
     state: str = JoinState.APPROVED,
-) -> None:
+) -> str | None:
     """Close a pending request once it is answered: a vote given (approved), or the person left.
 
     A request left pending after its answer would still be listed, and approving it later would
     restart the person as a member: a chair would be demoted, perhaps the last one.
     """
     request = _pending(uow, group_, who)
-    if request is not None:
-        request.state = state
-        request.decided_at = now
-        request.decided_by_id = decided_by
-        uow.session.add(request)
+    if request is None:
+        return None
+    request.state = state
+    request.decided_at = now
+    request.decided_by_id = decided_by
+    uow.session.add(request)
+    return state
 
 
 def join_group(uow: UnitOfWork, actor: str, now: datetime, command: JoinGroup) -> MembershipResult:
@@ -597,9 +639,13 @@ def join_group(uow: UnitOfWork, actor: str, now: datetime, command: JoinGroup) -
     group_ = common.group(uow, command.group)
     who = authority.require(uow, Action.JOIN, actor, group=group_)
     if group_.membership_policy == "open":
-        _start(uow, now, group_, who, Role.MEMBER)
+        settled = _start(uow, now, group_, who, Role.MEMBER)
         uow.record(
-            now, actor, "group.joined", group_.slug, {"person": who.handle, "role": "member"}
+            now,
+            actor,
+            "group.joined",
+            group_.slug,
+            {"person": who.handle, "role": "member", "request": settled},
         )
         uow.commit()
         return MembershipResult(group_.slug, who.handle, Role.MEMBER)
@@ -635,13 +681,21 @@ def approve_join(
     role = common.role_of(uow, group_, who)
     if role in VOTING_ROLES:  # a request from before they got a vote: never demote them
         uow.record(
-            now, actor, "group.join-approved", group_.slug, {"person": who.handle, "role": role}
+            now,
+            actor,
+            "group.join-approved",
+            group_.slug,
+            {"person": who.handle, "role": role, "started": False},
         )
         uow.commit()
         return MembershipResult(group_.slug, who.handle, role)
     _start(uow, now, group_, who, Role.MEMBER)
     uow.record(
-        now, actor, "group.join-approved", group_.slug, {"person": who.handle, "role": "member"}
+        now,
+        actor,
+        "group.join-approved",
+        group_.slug,
+        {"person": who.handle, "role": "member", "started": True},
     )
     uow.commit()
     return MembershipResult(group_.slug, who.handle, Role.MEMBER)
@@ -685,8 +739,14 @@ def leave_group(
         )
     current.until = now
     uow.session.add(current)
-    _settle(uow, now, group_, who, None, JoinState.WITHDRAWN)
-    uow.record(now, actor, "group.left", group_.slug, {"person": who.handle, "role": current.role})
+    settled = _settle(uow, now, group_, who, None, JoinState.WITHDRAWN)
+    uow.record(
+        now,
+        actor,
+        "group.left",
+        group_.slug,
+        {"person": who.handle, "role": current.role, "request": settled},
+    )
     uow.commit()
     return MembershipResult(group_.slug, who.handle, None)
 
@@ -706,13 +766,13 @@ def set_role(uow: UnitOfWork, actor: str, now: datetime, command: SetRole) -> Me
         raise Conflict(
             f"{who.handle} is the last chair of {group_.slug}; make someone else chair first."
         )
-    _start(uow, now, group_, who, command.role, me.id)
+    settled = _start(uow, now, group_, who, command.role, me.id)
     uow.record(
         now,
         actor,
         "group.role-set",
         group_.slug,
-        {"person": who.handle, "role": command.role, "previous": current},
+        {"person": who.handle, "role": command.role, "previous": current, "request": settled},
     )
     uow.commit()
     return MembershipResult(group_.slug, who.handle, command.role)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from governance import authority, rules, secrecy, status
+from governance import authority, ledger, rules, secrecy, status
 from governance import policy as policies
 from governance.authority import Action
 from governance.clock import as_utc, iso
@@ -82,7 +82,13 @@ def propose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: ProposeRfc)
     uow.check_time(now)
     rfc = _new_rfc(uow, actor, now, command.group, command.title, command.body, author=None)
     label = common.rfc_label(rfc.number)
-    uow.record(now, actor, "rfc.proposed", label, {"group": command.group, "title": rfc.title})
+    uow.record(
+        now,
+        actor,
+        "rfc.proposed",
+        label,
+        {"group": command.group, "title": rfc.title, "author": actor, "body": rfc.body},
+    )
     uow.commit()
     return RfcRef(label, rfc.number, rfc.status)
 
@@ -191,6 +197,7 @@ def import_issue(uow: UnitOfWork, actor: str, now: datetime, command: ImportIssu
             "title": rfc.title,
             "author": author.handle,
             "github": f"{command.repo}#{command.issue}",
+            "body": rfc.body,
         },
     )
     uow.commit()
@@ -319,7 +326,9 @@ def repropose_rfc(uow: UnitOfWork, actor: str, now: datetime, command: Repropose
     rfc.status = RfcStatus.DISCUSSION
     rfc.updated_at = now
     uow.session.add(rfc)
-    uow.record(now, actor, "rfc.reproposed", label, {"title": title, "previous": previous})
+    uow.record(
+        now, actor, "rfc.reproposed", label, {"title": title, "body": body, "previous": previous}
+    )
     uow.commit()
     return RfcRef(label, rfc.number, rfc.status)
 
@@ -508,16 +517,25 @@ def raise_concern(
     uow.session.add(concern)
     uow.session.flush()
     assert concern.id is not None
+    paused: dict[str, Any] | None = None
     if vote is not None and vote.state == VoteState.OPEN:
         _pause(vote, rfc, now)
         uow.session.add(vote)
         uow.session.add(rfc)
+        paused = _vote_clock(vote)
     uow.record(
         now,
         actor,
         "concern.raised",
         label,
-        {"concern_id": concern.id, "text": text, "vote_paused": vote is not None},
+        {
+            "concern_id": concern.id,
+            "text": text,
+            "vote_paused": vote is not None,
+            "author": who.handle,
+            "state": concern.state,
+            "paused": paused,
+        },
     )
     uow.commit()
     return ConcernResult(
@@ -527,6 +545,16 @@ def raise_concern(
         None if vote is None else vote.state,
         iso(vote.closes_at) if vote else None,
     )
+
+
+def _vote_clock(vote: Vote) -> dict[str, Any]:
+    """A vote's clock as a pause or a resume left it, for the ledger: the replay restores it."""
+    return {
+        "vote_id": vote.id,
+        "state": vote.state,
+        "closes_at": ledger.exact(vote.closes_at),
+        "remaining_seconds": vote.remaining_seconds,
+    }
 
 
 def _pause(vote: Vote, rfc: Rfc, now: datetime) -> None:
@@ -591,6 +619,7 @@ def resolve_concern(
     uow.session.add(concern)
     uow.session.flush()
     vote = _live_vote(uow, rfc)
+    resumed: dict[str, Any] | None = None
     if (
         vote is not None
         and vote.state == VoteState.PAUSED
@@ -599,12 +628,18 @@ def resolve_concern(
         _resume(vote, rfc, now)
         uow.session.add(vote)
         uow.session.add(rfc)
+        resumed = _vote_clock(vote)
     uow.record(
         now,
         actor,
         f"concern.{concern.state}",
         label,
-        {"concern_id": concern.id, "reason": reason},
+        {
+            "concern_id": concern.id,
+            "reason": reason,
+            "resolved_by": who.handle,
+            "resumed": resumed,
+        },
     )
     uow.commit()
     return ConcernResult(
@@ -970,6 +1005,7 @@ def open_vote(uow: UnitOfWork, actor: str, now: datetime, command: OpenVote) -> 
             "electorate": electors,
             "closes_at": iso(vote.closes_at),
             "paused": vote.state == VoteState.PAUSED,
+            "clock": _vote_clock(vote),
         },
     )
     view = vote_view(uow, rfc, vote, now)
@@ -1127,6 +1163,8 @@ def close_vote(
             "outcome": tally.outcome,
             "closed_at": iso(vote.closed_at),
             **vote.result,
+            "result": vote.result,
+            "closed_at_exact": ledger.exact(vote.closed_at),
         },
     )
 

@@ -214,6 +214,8 @@ def test_the_ledger_verifies(played: Played, store: Store) -> None:
     assert again.entries >= len(played.report.steps)
     code, data = console(played, "ledger", "verify")
     assert code == 0 and data["ok"] is True and data["head"] == again.head
+    assert data["differences"] == [] and data["unchecked"] == []  # every table replayed, equal
+    assert len(data["tables"]) == 13
 
 
 # --- what it prints -------------------------------------------------------------------------

@@ -99,7 +99,9 @@ def test_admin_adds_a_person(act: Actor, db: Db) -> None:
     )
     assert added == groups.PersonView("jo-ann", "Jo Ann", "JoAnn", "987654321098765432")
     assert "jo-ann" in [p.handle for p in act.read(groups.list_people)]
-    assert ledger(db, "person.added") == [{"name": "Jo Ann", "github": "JoAnn"}]
+    assert ledger(db, "person.added") == [
+        {"name": "Jo Ann", "github": "JoAnn", "discord_id": "987654321098765432"}
+    ]
     # A registered person can act at once: jo-ann joins the open group.
     assert join(act, "jo-ann", "docs", T0 + H).role == "member"
 
@@ -250,7 +252,7 @@ def test_open_group_joins_at_once(act: Actor, db: Db) -> None:
     assert joined == groups.MembershipResult("docs", "ivy", "member", pending=False)
     assert roster(act, "docs") == [("fay", "chair"), ("gus", "member"), ("ivy", "member")]
     assert pending(act, "docs") == []
-    assert ledger(db, "group.joined") == [{"person": "ivy", "role": "member"}]
+    assert ledger(db, "group.joined") == [{"person": "ivy", "role": "member", "request": None}]
     assert db.query("SELECT count(*) FROM join_requests") == [(0,)]
 
 
@@ -362,7 +364,7 @@ def test_a_member_leaves(act: Actor, db: Db) -> None:
     assert left == groups.MembershipResult("core", "bo", None)
     assert "bo" not in [h for h, _ in roster(act)]
     assert history(db, "bo") == [("member", SYNCED, utc(4, 10))]
-    assert ledger(db, "group.left") == [{"person": "bo", "role": "member"}]
+    assert ledger(db, "group.left") == [{"person": "bo", "role": "member", "request": None}]
 
 
 def test_a_chair_removes_someone(act: Actor, db: Db) -> None:
@@ -470,6 +472,7 @@ def test_chair_sets_roles(act: Actor, db: Db) -> None:
         "person": "bo",
         "role": "chair",
         "previous": "member",
+        "request": None,
     }
     with act.store.read() as uow:  # roles decide the vote: di lost hers, hal gained one
         assert common.electorate(uow, common.group(uow, "core"), "members") == [
