@@ -9,7 +9,8 @@ A person's *standing* towards an action is their place in the group concerned (a
 person outside it, an observer, a member, a chair or an emeritus), plus ``admin`` for foundation
 admins, ``author`` for the author of the RFC or concern, and ``elector`` for someone in the
 frozen electorate of the vote or election at hand. Someone the registry does not know is a
-``stranger``. A rule allows a person when any of their standings is among the rule's.
+``stranger`` (on Discord nobody is: see ``REGISTERS_ON_FIRST_USE``). A rule allows a person
+when any of their standings is among the rule's.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ class Rule:
 
 C, D, G = FrontEnd.CONSOLE, FrontEnd.DISCORD, FrontEnd.GITHUB
 S = Standing
+
+REGISTERS_ON_FIRST_USE: frozenset[FrontEnd] = frozenset({FrontEnd.DISCORD})
+"""Front ends where nobody acts as a stranger: a member of the foundation's Discord server
+the registry does not know is registered on their first action there (``register_member``)
+and is then judged as a registered person. Elsewhere a stranger is refused."""
 
 RULES: tuple[Rule, ...] = (
     Rule(

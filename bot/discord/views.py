@@ -17,6 +17,7 @@ from discord import ui
 
 from bot.discord.messages import CHOICES, quiet
 from bot.discord.replies import refuse, say
+from governance.authority import Action
 from governance.errors import NotEligible
 from governance.services import elections, rfcs
 
@@ -108,7 +109,7 @@ class VoteButton(
                     f"Only the electors of this vote ({facts.group}'s voting members when it "
                     f"opened) may use its buttons, and you ({who.handle}) are not one. To give a "
                     f"non-binding opinion, use `/vote cast rfc:{facts.rfc}`; to vote next "
-                    f"time, `/wg join group:{facts.group}`."
+                    f"time, `/wg join group:{facts.group}`. (rule {Action.BINDING_BALLOT})"
                 )
             command = rfcs.CastBallot(facts.rfc, self.choice)
             _, result = await bridge.act(interaction.user, rfcs.cast_ballot, command)

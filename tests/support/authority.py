@@ -42,9 +42,16 @@ ELECTORS = frozenset({"ada", "bo", "cy", "di"})
 AUTHOR = "cy"
 
 
-def standings(persona: Persona, *, authored: bool, electoral: bool) -> frozenset[Standing]:
-    """What the persona is for a case: the author of its subject, an elector of its vote."""
+def standings(
+    persona: Persona, *, authored: bool, electoral: bool, front: FrontEnd | None = None
+) -> frozenset[Standing]:
+    """What the persona is for a case: the author of its subject, an elector of its vote.
+
+    On a front end that registers people on first use, the stranger acts as registered.
+    """
     have = set(persona.base)
+    if front in authority.REGISTERS_ON_FIRST_USE and S.STRANGER in have:
+        have = {S.REGISTERED}
     if authored and persona.handle == AUTHOR:
         have.add(S.AUTHOR)
     if electoral and persona.handle in ELECTORS:
@@ -53,10 +60,16 @@ def standings(persona: Persona, *, authored: bool, electoral: bool) -> frozenset
 
 
 def expected(
-    action: Action, persona: Persona, *, authored: bool = False, electoral: bool = False
+    action: Action,
+    persona: Persona,
+    *,
+    authored: bool = False,
+    electoral: bool = False,
+    front: FrontEnd | None = None,
 ) -> bool:
-    """Whether the declaration lets the persona take the action in this case."""
-    return authority.allows(action, standings(persona, authored=authored, electoral=electoral))
+    """Whether the declaration lets the persona take the action in this case (on ``front``)."""
+    have = standings(persona, authored=authored, electoral=electoral, front=front)
+    return authority.allows(action, have)
 
 
 def offered(front: FrontEnd) -> set[Action]:
