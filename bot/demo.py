@@ -426,7 +426,10 @@ class Month:
         result = self._write(rfcs.cast_ballot, who, rfcs.CastBallot(label, choice))
         previous = self.choices.get((label, who))
         self.choices[(label, who)] = choice
-        if not result.binding:
+        if result.status.secret:  # the narration keeps a secret ballot as secret as the record
+            shown = "changed their secret ballot" if previous else "cast a secret ballot"
+            text = f"{who} {shown} on {label}; receipt {result.receipt}."
+        elif not result.binding:
             text = (
                 f"{who}, who has no vote in {self.groups[label]}, voted {choice} on {label}: "
                 "recorded as non-binding, shown apart and not counted."
@@ -736,7 +739,7 @@ def _epilogue(report: DemoReport, charters: Path, echo: Callable[[str], None]) -
         (f"govbot {db} vote status RFC-0002", "a changed ballot and a non-binding one"),
         (f"govbot {db} election status {report.election.election}", "the Schulze count"),
         (f"govbot {db} ledger tail -n 20", "the latest entries of the ledger"),
-        (f"govbot {db} ledger verify", "recompute its hash chain"),
+        (f"govbot {db} ledger verify", "the hash chain, then every table replayed from it"),
     )
     width = max(len(place) for place, _ in places)
     for place, why in places:
