@@ -1,0 +1,141 @@
+"""The ledger itself in the docs: one JSON Lines file per month, and the verifier beside them.
+
+Each line is one entry exactly as hashed (the payload as its stored canonical text), so anyone
+with a clone recomputes the chain with ``ledger/verify.py`` and nothing else. Entries are never
+changed, so a publication rewrites only the months its new entries fall in; a month is read from
+the newest entry backwards to its first, by sequence number, without scanning older months.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from governance import ledger
+from governance.model import LedgerEntry
+
+VERIFY_PATH = "ledger/verify.py"
+MONTH_PATH = re.compile(r"^ledger/(\d{4}-(?:0[1-9]|1[0-2]))\.jsonl$")
+BATCH = 1000
+COLUMNS = (
+    col(LedgerEntry.seq),
+    col(LedgerEntry.at),
+    col(LedgerEntry.actor),
+    col(LedgerEntry.action),
+    col(LedgerEntry.subject),
+    col(LedgerEntry.payload),
+    col(LedgerEntry.prev_hash),
+    col(LedgerEntry.hash),
+)
+
+
+def month_of(at: datetime) -> str:
+    """``2027-03``: the month file an entry at ``at`` belongs to (UTC, as its hashed time)."""
+    return ledger.at_text(at)[:7]
+
+
+def month_path(month: str) -> str:
+    """``ledger/2027-03.jsonl``."""
+    return f"ledger/{month}.jsonl"
+
+
+def month_in(path: str) -> str | None:
+    """The month of a month file's path, or None for any other path."""
+    match = MONTH_PATH.match(path)
+    return match.group(1) if match else None
+
+
+def line(entry: ledger.EntryView) -> str:
+    """One entry as a JSON line: the fields hashed, the time as hashed, and its hash.
+
+    Keys sorted and no spaces, as the hash's canonical form, but ASCII only: any other
+    character is a JSON unicode escape, which parses back to the same text (so the hash still
+    checks) while no bidirectional control or look-alike can disguise a line in a viewer.
+    """
+    return json.dumps(
+        {
+            "seq": entry.seq,
+            "at": ledger.at_text(entry.at),
+            "actor": entry.actor,
+            "action": entry.action,
+            "subject": entry.subject,
+            "payload": entry.payload,
+            "prev_hash": entry.prev_hash,
+            "hash": entry.hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+
+
+@cache
+def verifier() -> str:
+    """The text of ``ledger/verify.py``, shipped in the package and published verbatim."""
+    return resources.files("governance.render.static").joinpath("verify.py").read_text("utf-8")
+
+
+def _entries(session: Session, after: int) -> Iterator[ledger.EntryView]:
+    """Entries after sequence number ``after``, in order, streamed."""
+    result = session.execute(
+        sa.select(*COLUMNS)
+        .where(col(LedgerEntry.seq) > after)
+        .order_by(col(LedgerEntry.seq))
+        .execution_options(yield_per=BATCH)
+    )
+    try:
+        for row in result:
+            yield ledger.EntryView(*row)
+    finally:
+        result.close()
+
+
+def _month_start(month: str) -> datetime:
+    year, number = (int(part) for part in month.split("-"))
+    return datetime(year, number, 1, tzinfo=UTC)
+
+
+def _before(session: Session, month: str) -> int:
+    """The last sequence number before ``month`` (0 if none): found from the newest entry back."""
+    seq = session.execute(
+        sa.select(col(LedgerEntry.seq))
+        .where(col(LedgerEntry.at) < _month_start(month))
+        .order_by(col(LedgerEntry.seq).desc())
+        .limit(1)
+    ).scalar()
+    return int(seq or 0)
+
+
+def _texts(entries: Iterable[ledger.EntryView], months: set[str] | None) -> dict[str, str]:
+    """Month files from entries in order; stops at the first entry past the last month wanted."""
+    lines: dict[str, list[str]] = {}
+    last = max(months) if months else None
+    for entry in entries:
+        month = month_of(entry.at)
+        if last is not None and month > last:
+            break
+        if months is None or month in months:
+            lines.setdefault(month, []).append(line(entry))
+    return {month_path(m): "\n".join(found) + "\n" for m, found in sorted(lines.items())}
+
+
+def ledger_files(session: Session, months: Iterable[str] | None = None) -> dict[str, str]:
+    """``ledger/verify.py`` and the month files of ``months`` (every month when None).
+
+    A month with no entries has no file.
+    """
+    files = {VERIFY_PATH: verifier()}
+    if months is None:
+        files.update(_texts(_entries(session, 0), None))
+        return files
+    wanted = set(months)
+    if wanted:
+        files.update(_texts(_entries(session, _before(session, min(wanted))), wanted))
+    return files
