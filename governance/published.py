@@ -233,7 +233,8 @@ def _contradictions(
             problem = (
                 f"commit {head.commit} published entry {head.seq} as the ledger head "
                 f"({head.hash}), but the record ends at entry {last}: the record lost "
-                f"{_span(last + 1, furthest)} after they were published"
+                f"{_span(last + 1, furthest)} after "
+                f"{'it was' if furthest == last + 1 else 'they were'} published"
             )
         elif ours is None:
             problem = (
