@@ -8,12 +8,13 @@ the newest entry backwards to its first, by sequence number, without scanning ol
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from json.encoder import encode_basestring_ascii as _quote
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -38,7 +39,16 @@ COLUMNS = (
 
 def month_of(at: datetime) -> str:
     """``2027-03``: the month file an entry at ``at`` belongs to (UTC, as its hashed time)."""
-    return ledger.at_text(at)[:7]
+    return _at_text(at)[:7]
+
+
+def _at_text(at: datetime) -> str:
+    """``ledger.at_text`` in one call for the aware UTC times the database gives back.
+
+    A full render formats every entry's time, so this is the renderer's hot spot.
+    """
+    text = at.isoformat(timespec="microseconds")
+    return f"{text[:-6]}Z" if text.endswith("+00:00") else ledger.at_text(at)
 
 
 def month_path(month: str) -> str:
@@ -59,20 +69,36 @@ def line(entry: ledger.EntryView) -> str:
     character is a JSON unicode escape, which parses back to the same text (so the hash still
     checks) while no bidirectional control or look-alike can disguise a line in a viewer.
     """
-    return json.dumps(
-        {
-            "seq": entry.seq,
-            "at": ledger.at_text(entry.at),
-            "actor": entry.actor,
-            "action": entry.action,
-            "subject": entry.subject,
-            "payload": entry.payload,
-            "prev_hash": entry.prev_hash,
-            "hash": entry.hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
+    return _line(
+        entry.seq,
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        entry.payload,
+        entry.prev_hash,
+        entry.hash,
+        _at_text(entry.at),
+    )
+
+
+def _line(
+    seq: int,
+    _at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    payload: str,
+    prev_hash: str,
+    digest: str,
+    at_text: str,
+) -> str:
+    """``json.dumps(entry, sort_keys=True, separators=(",", ":"))``, spelled out for speed."""
+    text = _quote
+    return (
+        f'{{"action":{text(action)},"actor":{text(actor)},"at":{text(at_text)},'
+        f'"hash":{text(digest)},"payload":{text(payload)},"prev_hash":{text(prev_hash)},'
+        f'"seq":{int(seq)},"subject":{text(subject)}}}'
     )
 
 
@@ -82,8 +108,8 @@ def verifier() -> str:
     return resources.files("governance.render.static").joinpath("verify.py").read_text("utf-8")
 
 
-def _entries(session: Session, after: int) -> Iterator[ledger.EntryView]:
-    """Entries after sequence number ``after``, in order, streamed."""
+def _rows(session: Session, after: int) -> Iterator[Any]:
+    """Entries after sequence number ``after`` as rows of ``COLUMNS``, in order, streamed."""
     result = session.execute(
         sa.select(*COLUMNS)
         .where(col(LedgerEntry.seq) > after)
@@ -91,8 +117,7 @@ def _entries(session: Session, after: int) -> Iterator[ledger.EntryView]:
         .execution_options(yield_per=BATCH)
     )
     try:
-        for row in result:
-            yield ledger.EntryView(*row)
+        yield from result
     finally:
         result.close()
 
@@ -113,16 +138,23 @@ def _before(session: Session, month: str) -> int:
     return int(seq or 0)
 
 
-def _texts(entries: Iterable[ledger.EntryView], months: set[str] | None) -> dict[str, str]:
-    """Month files from entries in order; stops at the first entry past the last month wanted."""
+def _texts(rows: Iterable[Any], months: set[str] | None) -> dict[str, str]:
+    """Month files from rows in order; stops at the first entry past the last month wanted."""
     lines: dict[str, list[str]] = {}
     last = max(months) if months else None
-    for entry in entries:
-        month = month_of(entry.at)
+    for row in rows:
+        at_text = _at_text(row[1])
+        month = at_text[:7]
         if last is not None and month > last:
             break
         if months is None or month in months:
-            lines.setdefault(month, []).append(line(entry))
+            found = lines.get(month)
+            if found is None:
+                found = lines[month] = []
+            seq, at, actor, action, subject, payload, prev_hash, digest = row
+            found.append(
+                _line(seq, at, actor, action, subject, payload, prev_hash, digest, at_text)
+            )
     return {month_path(m): "\n".join(found) + "\n" for m, found in sorted(lines.items())}
 
 
@@ -133,9 +165,9 @@ def ledger_files(session: Session, months: Iterable[str] | None = None) -> dict[
     """
     files = {VERIFY_PATH: verifier()}
     if months is None:
-        files.update(_texts(_entries(session, 0), None))
+        files.update(_texts(_rows(session, 0), None))
         return files
     wanted = set(months)
     if wanted:
-        files.update(_texts(_entries(session, _before(session, min(wanted))), wanted))
+        files.update(_texts(_rows(session, _before(session, min(wanted))), wanted))
     return files
