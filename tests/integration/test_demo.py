@@ -204,6 +204,11 @@ def test_the_ledger_verifies(played: Played, store: Store) -> None:
     assert again.entries >= len(played.report.steps)
     code, data = console(played, "ledger", "verify")
     assert code == 0 and data["ok"] is True and data["head"] == again.head
+    # every step's commit published a head the record still has, and the month files match it
+    code, data = console(played, "ledger", "verify", "--docs", str(played.report.docs))
+    assert code == 0 and data["published"]["ok"] is True
+    assert data["published"]["heads"] == len(played.report.commits)
+    assert data["published"]["compared"] == again.entries
 
 
 # --- what it prints -------------------------------------------------------------------------

@@ -141,8 +141,9 @@ def folder_of(argument: str | None) -> Path:
 def main(argv: Sequence[str]) -> int:
     """Check the folder named on the command line (or this script's own) and print the result."""
     if len(argv) > 1 or (argv and argv[0] in ("-h", "--help")):
-        print(__doc__.strip() if __doc__ else "usage: verify.py [PATH]")
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
+        asked = len(argv) == 1
+        print(__doc__.strip() if __doc__ else "", file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else 2
     folder = folder_of(argv[0] if argv else None)
     names = sorted(p.name for p in folder.glob("*.jsonl")) if folder.is_dir() else []
     if not names:
