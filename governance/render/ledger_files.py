@@ -139,23 +139,30 @@ def _before(session: Session, month: str) -> int:
 
 
 def _texts(rows: Iterable[Any], months: set[str] | None) -> dict[str, str]:
-    """Month files from rows in order; stops at the first entry past the last month wanted."""
-    lines: dict[str, list[str]] = {}
+    """Month files from rows in order; stops at the first entry past the last month wanted.
+
+    Each month's lines are joined as soon as the next month starts, so a full render holds the
+    texts and one month's lines, not every line as well.
+    """
+    texts: dict[str, str] = {}
     last = max(months) if months else None
+    month, lines = "", list[str]()
     for row in rows:
         at_text = _at_text(row[1])
-        month = at_text[:7]
-        if last is not None and month > last:
-            break
+        if at_text[:7] != month:
+            if lines:
+                texts[month] = texts.get(month, "") + "\n".join(lines) + "\n"
+            month, lines = at_text[:7], []
+            if last is not None and month > last:
+                break
         if months is None or month in months:
-            found = lines.get(month)
-            if found is None:
-                found = lines[month] = []
             seq, at, actor, action, subject, payload, prev_hash, digest = row
-            found.append(
+            lines.append(
                 _line(seq, at, actor, action, subject, payload, prev_hash, digest, at_text)
             )
-    return {month_path(m): "\n".join(found) + "\n" for m, found in sorted(lines.items())}
+    if lines:
+        texts[month] = texts.get(month, "") + "\n".join(lines) + "\n"
+    return {month_path(m): texts[m] for m in sorted(texts)}
 
 
 def ledger_files(session: Session, months: Iterable[str] | None = None) -> dict[str, str]:
