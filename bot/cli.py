@@ -971,7 +971,7 @@ def _published_text(check: PublishedCheck, docs: Path, branch: str) -> str:
         if check.difference is not None:
             parts.append(f"{check.difference.problem} ({check.differences} difference(s) in all)")
         if check.files_problem:
-            parts.append(f"the published files' own chain: {check.files_problem}")
+            parts.append(check.files_problem)
         files = (
             "Published ledger files DIFFER: "
             + "; ".join(parts)

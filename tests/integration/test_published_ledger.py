@@ -24,6 +24,7 @@ from bot.cli import run
 from governance import ledger
 from governance.publish import LocalGitPublisher, Publication, publish_now
 from governance.published import check_published, heads_of
+from governance.render.ledger_files import line
 from governance.services import rfcs
 from governance.store import Store
 from tests.conftest import Db
@@ -336,4 +337,12 @@ def test_heads_and_contradictions_without_git() -> None:
     assert check.contradicted is not None and check.contradicted.commit == "c2"
     assert "the record lost entry 2 after it was published" in check.contradicted.problem
     assert check_published(entries, history[2:], {}).ok
+    published = "\n".join(line(e) for e in entries) + "\n"
+    assert check_published(entries, history[2:], {"ledger/2027-01.jsonl": published}).ok
+    junk = published + "not json\n" + published
+    stray = check_published(entries, history[2:], {"ledger/2027-01.jsonl": junk})
+    assert not stray.ok and stray.difference is None
+    assert stray.files_problem == (
+        "ledger/2027-01.jsonl line 2 is not a ledger entry (2 such lines)"
+    )
     assert re.search(r"ends at entry 1", check.contradicted.problem)
