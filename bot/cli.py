@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from governance.published import PublishedCheck
     from governance.replay import Comparison
     from governance.services.groups import SyncReport
     from governance.store import Store, UnitOfWork
@@ -259,8 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     ledger = area("ledger", "the hash-chained record of every change")
-    command(
+    verify = command(
         ledger, "verify", cmd_ledger_verify, "recompute the chain, replay it, compare the tables"
+    )
+    verify.add_argument(
+        "--docs",
+        default=None,
+        metavar="PATH",
+        help="a clone of the docs repository: also check every ledger head it ever published",
     )
     tail = command(ledger, "tail", cmd_ledger_tail, "show the latest entries")
     tail.add_argument("-n", type=int, default=10)
@@ -1144,7 +1151,10 @@ def cmd_ledger_verify(c: Console) -> Answer:
         ]
     lines[0] += "; " + _replay_summary(compared)
     lines += _replay_details(compared)
-    return Answer("\n".join(lines), data, EXIT_OK if data["ok"] else EXIT_REFUSED)
+    answer = Answer("\n".join(lines), data, EXIT_OK if data["ok"] else EXIT_REFUSED)
+    if c.args.docs is not None:
+        answer = _with_published(answer, c.reader(), Path(c.args.docs))
+    return answer
 
 
 DIFFERENCES_SHOWN = 50
@@ -1192,6 +1202,64 @@ def _replay_details(compared: Comparison) -> list[str]:
             f"compared: {'; '.join(left)}. Entries written from now on carry it all."
         )
     return lines
+
+
+def _with_published(answer: Answer, store: Store, docs: Path) -> Answer:
+    """The record against every head a clone of the docs published, appended to ``answer``."""
+    from governance.published import check_published, read_clone
+    from governance.store import ledger_entries
+
+    clone = read_clone(docs)
+    with store.read() as uow:
+        check = check_published(ledger_entries(uow.session), clone.history, clone.files)
+    data = dict(answer.data or {})
+    data["published"] = {"docs": str(docs), "branch": clone.branch, "tip": clone.tip}
+    data["published"].update(check.to_json())
+    text = f"{answer.text}\n{_published_text(check, docs, clone.branch)}"
+    return Answer(text, data, answer.code if check.ok else EXIT_REFUSED)
+
+
+def _published_text(check: PublishedCheck, docs: Path, branch: str) -> str:
+    """What ``ledger verify --docs`` adds: the published heads, then the month files."""
+    where = f"{docs} ({branch})"
+    if check.latest is None:
+        heads = (
+            f"Published heads: none of the {check.commits} commit(s) of {where} has a "
+            "`Ledger head:` line, so there is nothing published to check against."
+        )
+    elif check.contradicted is None:
+        heads = (
+            f"Published heads: all {check.heads} `Ledger head:` lines of the {check.commits} "
+            f"commit(s) of {where} agree with the record; the newest, commit "
+            f"{check.latest.commit[:12]}, is entry {check.latest.seq} ({check.latest.hash})."
+        )
+    else:
+        first = check.contradicted
+        heads = (
+            f"Published heads CONTRADICTED: {first.problem}. This is the oldest of "
+            f"{check.contradictions} contradicted head(s) among the {check.heads} published "
+            f"in {where}. What the docs published was public; restore the record from a "
+            "backup taken before the change, or explain the difference to the members."
+        )
+    if check.difference is None and not check.files_problem:
+        files = (
+            f"Published ledger files: the {check.compared} entries in the {check.files} month "
+            "file(s) at the tip match the record."
+        )
+    else:
+        parts = []
+        if check.difference is not None:
+            parts.append(f"{check.difference.problem} ({check.differences} difference(s) in all)")
+        if check.files_problem:
+            parts.append(check.files_problem)
+        files = (
+            "Published ledger files DIFFER: "
+            + "; ".join(parts)
+            + ". Either the record changed after these entries were published or the files "
+            "were edited in the docs repository; `python3 ledger/verify.py` in the clone "
+            "checks the files alone."
+        )
+    return f"{heads}\n{files}"
 
 
 def cmd_ledger_tail(c: Console) -> Answer:

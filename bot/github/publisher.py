@@ -6,6 +6,8 @@ Requests per call, whatever the number of files:
 - ``commit``: 4 (the base commit, for its tree; one tree holding only the changed paths on top of
   that ``base_tree``, with the texts inline and ``sha: null`` for deletions; one commit; the ref
   update, which GitHub refuses when it is not a fast-forward, so a concurrent push is never lost).
+  Texts over ``TREE_BODY_BUDGET`` in all (a full publication of a long ledger) are split over
+  several trees, each on top of the one before: one more request per budget's worth.
 - ``commit`` into an empty repository: GitHub's Git Data API refuses to store anything in a
   repository without a commit (409), so the Contents API creates the first file (1 request,
   one commit) and, when there are more, one Git Data commit on top of it adds the rest (3 more,
@@ -19,9 +21,10 @@ for rate limits; a refused fast-forward is ``RefMoved``.
 from __future__ import annotations
 
 import base64
+import json
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -40,6 +43,9 @@ AUTHOR_EMAIL = "govbot@users.noreply.github.com"
 SECONDARY_LIMIT_WAIT = 60.0
 """GitHub's advice when a secondary rate limit comes without ``Retry-After``: wait a minute."""
 FILE_MODE = "100644"
+TREE_BODY_BUDGET = 24 * 1024 * 1024
+"""The most text (as JSON) one tree request carries: GitHub refuses request bodies that are too
+large, and a ten-year ledger's month files alone are some 50 MB."""
 
 T = TypeVar("T")
 
@@ -118,7 +124,7 @@ class GitHubPublisher:
         if base.head is None:
             return self._first_commit(changes, message, when)
         elements = [
-            self._element(path, text)
+            (path, text)
             for path, text in sorted(changes.items())
             if text is not None or path in base.blobs
         ]
@@ -161,20 +167,26 @@ class GitHubPublisher:
             return str(raw["sha"])
         parent = self._github.create_from_raw_data(GitCommit, raw)
         base_tree = self._github.create_from_raw_data(GitTree, raw["tree"])
-        elements = [self._element(path, text) for path, text in rest]
-        return self._commit_on(parent, base_tree, elements, message, when)
+        return self._commit_on(parent, base_tree, list(rest), message, when)
 
     def _commit_on(
         self,
         parent: GitCommit,
         base_tree: GitTree,
-        elements: list[InputGitTreeElement],
+        elements: list[tuple[str, str | None]],
         message: str,
         when: int,
     ) -> str:
-        tree = self._call(
-            lambda: self._repo.create_git_tree(elements, base_tree=base_tree), "create the tree"
-        )
+        tree = base_tree
+        for batch in _batches(elements):
+            tree = self._call(
+                partial(
+                    self._repo.create_git_tree,
+                    [self._element(path, text) for path, text in batch],
+                    base_tree=tree,
+                ),
+                "create the tree",
+            )
         signature = self._signature(when)
         commit = self._call(
             lambda: self._repo.create_git_commit(
@@ -302,3 +314,19 @@ def _retry_after_seconds(value: str) -> float:
     except (TypeError, ValueError):
         return SECONDARY_LIMIT_WAIT
     return max(moment.timestamp() - time.time(), 0.0)
+
+
+def _batches(
+    elements: Sequence[tuple[str, str | None]],
+) -> Iterator[list[tuple[str, str | None]]]:
+    """``(path, text)`` in runs of at most ``TREE_BODY_BUDGET`` of JSON each (at least one)."""
+    batch: list[tuple[str, str | None]] = []
+    size = 0
+    for path, text in elements:
+        cost = len(path) + 100 + (len(json.dumps(text)) if text is not None else 0)
+        if batch and size + cost > TREE_BODY_BUDGET:
+            yield batch
+            batch, size = [], 0
+        batch.append((path, text))
+        size += cost
+    yield batch

@@ -19,11 +19,11 @@ from governance.clock import iso
 from governance.model import Group, LedgerEntry, OutboxItem, PublicationRecord, PublishedPage
 from governance.publish.custom import custom_sections, keep_custom
 from governance.publish.port import Publisher, PublishError, RefMoved, RemoteTree, blob_sha
-from governance.render import Scope, covers, render_docs, scope_of
+from governance.render import Scope, covers, month_of, render_docs, scope_of
 from governance.store import DOCS_KEY, Store
 
 MOVED_RETRIES = 5
-INDEX_PAGES = ("README.md", "ledger/README.md")
+INDEX_PAGES = ("README.md", "ledger/README.md", "ledger/verify.py")
 """Pages every publication keeps; a target without them is published in full again."""
 EVENTS_IN_MESSAGE = 30
 
@@ -60,6 +60,7 @@ class _Rendered:
     head: str
     events: tuple[str, ...]
     known: dict[str, tuple[str, dict[str, str]]]
+    months: frozenset[str] | None = None
 
 
 def publish_now(
@@ -88,7 +89,7 @@ def publish_now(
             path: page.text for path, page in final.items() if remote.blobs.get(path) != page.sha
         }
         for path in remote.blobs:
-            if path not in final and covers(rendered.scope, path, rendered.groups):
+            if path not in final and covers(rendered.scope, path, rendered.groups, rendered.months):
                 changes[path] = None
         if not changes:
             break
@@ -125,15 +126,23 @@ def _render(store: Store, target: str, remote: RemoteTree, *, full: bool) -> _Re
             select(sa.func.max(PublicationRecord.to_seq)).where(PublicationRecord.target == target)
         ).one()
         from_seq = 0 if last is None else int(last)
-        entries = session.exec(
-            select(LedgerEntry.seq, LedgerEntry.actor, LedgerEntry.action, LedgerEntry.subject)
+        entries = session.execute(
+            sa.select(
+                col(LedgerEntry.seq),
+                col(LedgerEntry.actor),
+                col(LedgerEntry.action),
+                col(LedgerEntry.subject),
+                col(LedgerEntry.at),
+            )
             .where(col(LedgerEntry.seq) > from_seq)
             .order_by(col(LedgerEntry.seq))
         ).all()
         slugs = session.exec(select(Group.slug)).all()
         everything = full or last is None or any(p not in remote.blobs for p in INDEX_PAGES)
         scope = None if everything else scope_of(((e[3], e[2]) for e in entries), slugs)
-        pages = render_docs(session, scope)
+        # The ledger's month files: those the new entries fall in, or all of them.
+        months = None if everything else frozenset(month_of(e[4]) for e in entries)
+        pages = render_docs(session, scope, months)
         known = {
             row.path: (row.sha, dict(row.custom or {}))
             for row in session.exec(
@@ -141,8 +150,8 @@ def _render(store: Store, target: str, remote: RemoteTree, *, full: bool) -> _Re
             )
         }
     groups = frozenset(path.split("/")[1] for path in pages if path.startswith("groups/"))
-    events = tuple(f"{action} {subject} by {actor}" for _, actor, action, subject in entries)
-    return _Rendered(pages, scope, groups, from_seq, to_seq, head, events, known)
+    events = tuple(f"{action} {subject} by {actor}" for _, actor, action, subject, _ in entries)
+    return _Rendered(pages, scope, groups, from_seq, to_seq, head, events, known, months)
 
 
 def _with_custom(
@@ -156,12 +165,16 @@ def _with_custom(
     unknown = [
         path
         for path in rendered.pages
-        if path in remote.blobs and rendered.known.get(path, ("", {}))[0] != remote.blobs[path]
+        if path.endswith(".md")
+        and path in remote.blobs
+        and rendered.known.get(path, ("", {}))[0] != remote.blobs[path]
     ]
     texts = publisher.read(remote.head, unknown) if unknown and remote.head else {}
     final: dict[str, tuple[str, dict[str, str]]] = {}
     for path, text in rendered.pages.items():
-        if path in texts:
+        if not path.endswith(".md"):  # the ledger's files are data and code: kept exactly
+            final[path] = (text, {})
+        elif path in texts:
             custom = custom_sections(texts[path])
         elif path in remote.blobs:
             custom = rendered.known.get(path, ("", {}))[1]

@@ -2,7 +2,9 @@
 
 ``render_docs(session)`` renders every page; ``render_docs(session, scope)`` renders the indexes
 and only the RFCs, elections and groups in scope, which is what a publication after a few
-changes needs. ``scope_of`` works the scope out from ledger entries.
+changes needs. ``scope_of`` works the scope out from ledger entries. The ledger's own files
+(``ledger/YYYY-MM.jsonl`` and ``ledger/verify.py``) have a scope of their own, by month: entries
+never change, so only the months new entries fall in are written again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
+from governance.render.ledger_files import VERIFY_PATH, ledger_files, month_in, month_of
 from governance.render.pages import FIXED_PAGES, election_path, group_path, is_page, rfc_path
 from governance.render.record import Scope, load
 
@@ -22,6 +25,7 @@ __all__ = [
     "election_path",
     "group_path",
     "is_page",
+    "month_of",
     "render_docs",
     "rfc_path",
     "scope_of",
@@ -33,13 +37,19 @@ NUMBERED = re.compile(r"^(rfcs|elections)/(\d+)-")
 GROUP_PAGE = re.compile(r"^groups/([a-z0-9-]+)/README\.md$")
 
 
-def render_docs(session: Session, scope: Scope | None = None) -> dict[str, str]:
-    """Render the pages in ``scope`` (all of them when None), keyed by path in the docs root."""
+def render_docs(
+    session: Session, scope: Scope | None = None, months: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Render the pages in ``scope`` (all of them when None), keyed by path in the docs root.
+
+    With them come ``ledger/verify.py`` and the ledger's files of ``months`` (``2027-03``;
+    every month when None).
+    """
     from governance.render.pages import pages_in
 
     record = load(session, scope)
     pages: dict[str, str] = {}
-    for path, text in pages_in(record):
+    for path, text in [*pages_in(record), *ledger_files(session, months).items()]:
         if not is_page(path):
             raise ValueError(f"refusing to write {path!r}: not a docs page path")
         pages[path] = text
@@ -83,15 +93,23 @@ def scope_of(entries: Iterable[tuple[str, str]], group_slugs: Iterable[str]) -> 
     return Scope(frozenset(rfcs), frozenset(elections), frozenset(groups), indexes)
 
 
-def covers(scope: Scope | None, path: str, rendered_groups: Iterable[str] = ()) -> bool:
+def covers(
+    scope: Scope | None,
+    path: str,
+    rendered_groups: Iterable[str] = (),
+    months: Iterable[str] | None = None,
+) -> bool:
     """Whether a page at ``path`` would have been rendered in ``scope`` if it still existed.
 
     A page that is covered but was not rendered is stale (its RFC was renamed, its group is
-    gone) and is deleted; pages outside the scope are left as published.
+    gone) and is deleted; pages outside the scope are left as published. A month file is
+    covered when its month is in ``months`` (every month when None).
     """
     if not is_page(path):
         return False
-    if scope is None or path == "ledger/README.md":
+    if (month := month_in(path)) is not None:
+        return months is None or month in set(months)
+    if scope is None or path in ("ledger/README.md", VERIFY_PATH):
         return True
     if path in FIXED_PAGES:
         return scope.indexes

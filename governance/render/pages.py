@@ -35,6 +35,7 @@ FIXED_PAGES = (
 )
 PAGE = re.compile(
     r"^(?:README\.md|decisions\.md|ledger/README\.md|rfcs/README\.md|elections/README\.md"
+    r"|ledger/verify\.py|ledger/\d{4}-(?:0[1-9]|1[0-2])\.jsonl"
     r"|groups/[a-z0-9][a-z0-9-]*/README\.md|rfcs/\d{4,6}-[a-z0-9-]+\.md"
     r"|elections/\d{4,6}-[a-z0-9-]+\.md)$"
 )
@@ -99,7 +100,10 @@ def group_path(slug: str) -> str:
 
 
 def is_page(path: str) -> bool:
-    """Whether a path is one govbot writes (others in the docs repository are left alone)."""
+    """Whether a path is one govbot writes (others in the docs repository are left alone).
+
+    Besides the Markdown pages: the ledger's month files and its verifier.
+    """
     return bool(PAGE.match(path))
 
 

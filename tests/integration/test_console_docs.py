@@ -27,7 +27,7 @@ def git_log(directory: Path) -> list[str]:
 def test_render_writes_the_whole_tree(govbot: Console, tmp_path: Path) -> None:
     govbot.propose(at(4))
     out, _ = govbot("render", "--out", str(tmp_path / "site"))
-    assert out.startswith("Wrote 8 pages to ")
+    assert out.startswith("Wrote 10 pages to ")  # 8 pages, the ledger's month file, verify.py
     assert (
         (tmp_path / "site/rfcs/0001-t.md").read_text(encoding="utf-8").startswith("# RFC-0001: T")
     )
@@ -54,6 +54,7 @@ def test_publish_commits_once_and_outbox_says_what_waits(govbot: Console, tmp_pa
     assert data["changed"] == [
         "README.md",
         "groups/core/README.md",
+        f"ledger/{at(5)[:7]}.jsonl",
         "ledger/README.md",
         "rfcs/0001-t.md",
         "rfcs/README.md",

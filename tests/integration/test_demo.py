@@ -216,6 +216,11 @@ def test_the_ledger_verifies(played: Played, store: Store) -> None:
     assert code == 0 and data["ok"] is True and data["head"] == again.head
     assert data["differences"] == [] and data["unchecked"] == []  # every table replayed, equal
     assert len(data["tables"]) == 13
+    # every step's commit published a head the record still has, and the month files match it
+    code, data = console(played, "ledger", "verify", "--docs", str(played.report.docs))
+    assert code == 0 and data["published"]["ok"] is True
+    assert data["published"]["heads"] == len(played.report.commits)
+    assert data["published"]["compared"] == again.entries
 
 
 # --- what it prints -------------------------------------------------------------------------

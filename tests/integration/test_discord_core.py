@@ -199,7 +199,11 @@ def test_a_registration_shows_on_the_ledger_page_only(act: Actor) -> None:
     register(act, "zoe", "Zoë", at=T0)
     after = render(act.store)
     assert set(after) == set(before)
-    assert [p for p in after if after[p] != before[p]] == ["ledger/README.md"]
+    # the ledger's page and its month file, which holds the new entry
+    assert sorted(p for p in after if after[p] != before[p]) == [
+        "ledger/2027-01.jsonl",
+        "ledger/README.md",
+    ]
 
 
 # --- people.yaml never clobbers a registered member ----------------------------------------------
@@ -374,7 +378,12 @@ def test_the_rfc_page_links_the_thread_on_the_foundations_server(
     scope = scope_of([(ref, "rfc.thread-linked")], ["core", "docs"])
     assert scope == Scope(rfcs=frozenset({1}), indexes=False)
     scoped = render(store, scope)
-    assert set(scoped) == {"ledger/README.md", "rfcs/0001-caption-format.md"}
+    assert set(scoped) == {
+        "ledger/2027-01.jsonl",
+        "ledger/README.md",
+        "ledger/verify.py",
+        "rfcs/0001-caption-format.md",
+    }
     assert all(scoped[p] == full[p] for p in scoped)
 
 

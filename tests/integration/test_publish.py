@@ -64,7 +64,8 @@ def test_first_publication_creates_the_repository_and_one_commit(built: Built, d
     done = publish_now(built.store, LocalGitPublisher(docs), built.now)
     assert done.commit is not None and done.full
     assert commits(docs) == [done.commit]
-    assert len(done.changed) == 14 and done.deleted == ()
+    assert len(done.changed) == 16 and done.deleted == ()
+    assert {"ledger/2027-01.jsonl", "ledger/verify.py"} <= set(done.changed)
     assert (docs / RFC1).read_text(encoding="utf-8").startswith("# RFC-0001: Adopt")
     assert git(docs, "status", "--porcelain") == ""  # the working tree follows the branch
     message = git(docs, "log", "-1", "--format=%B")
@@ -92,12 +93,17 @@ def test_one_ballot_touches_only_the_pages_that_show_it(built: Built, docs: Path
     publish_now(built.store, publisher, built.now)
     built.act(rfcs.cast_ballot, "bo", built.now + H, rfcs.CastBallot("RFC-0006", "no"))
     done = publish_now(built.store, publisher, built.now + H)
-    assert done.changed == ("ledger/README.md", "rfcs/0006-keep-one-vote-open.md")
+    # the ledger's month file of the new entry, the ledger page and the RFC's page
+    assert done.changed == (
+        "ledger/2027-01.jsonl",
+        "ledger/README.md",
+        "rfcs/0006-keep-one-vote-open.md",
+    )
     assert done.events == ("ballot.cast RFC-0006 by bo",)
     assert not done.full
     shown = git(docs, "show", "--stat", "--format=%s", "HEAD")
     assert shown.startswith("Record ballot.cast RFC-0006 by bo\n")
-    assert "2 files changed" in shown
+    assert "3 files changed" in shown
     page = (docs / "rfcs/0006-keep-one-vote-open.md").read_text(encoding="utf-8")
     assert "| `bo` | no | 2027-01-12 13:00 UTC |" in page
 
@@ -206,7 +212,7 @@ def test_a_failed_publication_loses_nothing(built: Built, docs: Path) -> None:
     with pytest.raises(PublishError):
         publish_now(built.store, BrokenPublisher(docs), built.now)
     done = publish_now(built.store, LocalGitPublisher(docs), built.now + H)
-    assert done.full and len(done.changed) == 14
+    assert done.full and len(done.changed) == 16
     assert "- rfc.proposed RFC-0001 by bo" in git(docs, "log", "-1", "--format=%B")
 
 
@@ -224,7 +230,7 @@ def test_a_new_target_or_a_wiped_one_gets_everything(
     publish_now(built.store, LocalGitPublisher(docs), built.now)
     built.act(rfcs.cast_ballot, "bo", built.now + H, rfcs.CastBallot("RFC-0006", "no"))
     elsewhere = publish_now(built.store, LocalGitPublisher(tmp_path / "mirror"), built.now + H)
-    assert elsewhere.full and len(elsewhere.changed) == 14
+    assert elsewhere.full and len(elsewhere.changed) == 16
     assert elsewhere.events[0] == "charters.synced charters by govbot"  # all it never received
     git(docs, "rm", "-q", "README.md", "rfcs/README.md")
     git(docs, "-c", "user.name=x", "-c", "user.email=x@example.org", "commit", "-q", "-m", "wipe")

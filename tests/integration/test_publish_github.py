@@ -50,14 +50,14 @@ def test_each_publication_is_one_commit_in_the_same_number_of_requests(
         assert done.commit == fake.head(REPO)
         counts.append((len(done.changed) + len(done.deleted), len(fake.log)))
 
-    publish(0)  # every page: 14 files
+    publish(0)  # every page, the ledger's month file and verify.py: 16 files
     built.act(rfcs.cast_ballot, "bo", built.now + H, rfcs.CastBallot("RFC-0006", "no"))
-    publish(1)  # the vote's page and the ledger page
+    publish(1)  # the vote's page, the ledger page and the month file
     built.act(  # a new member shows on group pages and indexes: a full render
         groups.join_group, "ivy", built.now + 2 * H, groups.JoinGroup("docs")
     )
     publish(2)
-    assert [files for files, _ in counts] == [14, 2, 3]
+    assert [files for files, _ in counts] == [16, 3, 4]
     assert len({requests for _, requests in counts}) == 1, counts  # whatever the number of files
     assert len(fake.commits(REPO)) == 1 + 3
     assert shape_problems(fake.log) == []

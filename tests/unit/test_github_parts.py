@@ -130,3 +130,24 @@ def test_the_pacer_keeps_writes_under_eighty_a_minute() -> None:
     now[0] = 60.0
     assert pacer.wait_for(79) == 0  # they left; the one at 30 s still counts
     assert pacer.wait_for(80) == 30
+
+
+def test_a_large_publication_is_split_over_trees_within_the_budget() -> None:
+    """Ten years of ledger files exceed what one request may carry; each tree stays under it."""
+    from bot.github.publisher import TREE_BODY_BUDGET, _batches
+
+    third = "x" * (TREE_BODY_BUDGET // 3)
+    elements: list[tuple[str, str | None]] = [
+        ("ledger/2027-01.jsonl", third),
+        ("ledger/2027-02.jsonl", third),
+    ]
+    elements += [("ledger/2027-03.jsonl", third), ("README.md", None), ("rfcs/README.md", "y")]
+    batches = list(_batches(elements))
+    assert [[path for path, _ in batch] for batch in batches] == [
+        ["ledger/2027-01.jsonl", "ledger/2027-02.jsonl"],
+        ["ledger/2027-03.jsonl", "README.md", "rfcs/README.md"],
+    ]
+    assert list(_batches([("README.md", "a" * (2 * TREE_BODY_BUDGET))])) == [
+        [("README.md", "a" * (2 * TREE_BODY_BUDGET))]
+    ]  # a single text too large for the budget still goes, alone
+    assert list(_batches([])) == [[]]

@@ -1,0 +1,1 @@
+"""Files the docs publish verbatim (``verify.py``: the ledger's standalone verifier)."""
