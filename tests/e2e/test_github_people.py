@@ -189,4 +189,5 @@ def test_a_secret_vote_refuses_public_ballots(tmp_path: Path, fake: FakeGitHub) 
         assert said[-1].startswith("@bo-gh, the vote on RFC-0001 is secret")
         with running.store.read() as uow:
             vote = rfcs.vote_status(uow, "RFC-0001", running.clock())
-        assert (vote.yes, vote.no, vote.abstain, vote.non_binding) == (0, 0, 0, 0)
+        assert vote.sealed and (vote.yes, vote.no, vote.abstain) == (None, None, None)
+        assert vote.participation == 0 and vote.non_binding == 0  # nothing was recorded
