@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from governance import ledger
+from governance.charters import DEFAULT_CHARTERS
 from governance.clock import parse_instant, utcnow
 from governance.errors import InvalidInput
 from governance.services import common, elections, groups, rfcs, ticks
@@ -712,11 +713,9 @@ def run_demo(
 
 def _epilogue(report: DemoReport, charters: Path, echo: Callable[[str], None]) -> None:
     """The commits made and where to look next."""
-    from bot.cli import default_charters
-
     docs = shlex.quote(str(report.docs))
     db = f"--db {shlex.quote(str(report.database))}"
-    if charters.resolve() != default_charters().resolve():
+    if charters.resolve() != DEFAULT_CHARTERS.resolve():
         db += f" --charters {shlex.quote(str(charters))}"
     state = "intact" if report.ledger.ok else f"BROKEN at entry {report.ledger.broken_at}"
     echo("")

@@ -34,7 +34,7 @@ from github.Repository import Repository
 from sqlmodel import col, select
 
 from bot import following
-from bot.github.processor import OUTBOX_KIND, labels_of
+from bot.github.outbox import OUTBOX_KIND, labels_of
 from bot.github.publisher import error_message, rate_limit_wait
 from governance import policy as policies
 from governance.charters import Labels

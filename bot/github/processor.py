@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.github import commands
+from bot.github.effects import follow_in
+from bot.github.outbox import OUTBOX_KIND, labels_of
 from governance.charters import Labels
 from governance.clock import as_utc, iso, parse_instant
 from governance.errors import GovernanceError
@@ -34,7 +36,6 @@ SOURCE = "github"
 EVENTS = frozenset({"issues", "issue_comment"})
 """Events govbot acts on; others (``ping`` aside) are acknowledged and ignored."""
 ACTIONS = {"issues": frozenset({"opened", "labeled"}), "issue_comment": frozenset({"created"})}
-OUTBOX_KIND = "github"
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,6 @@ def process(store: Store, delivery_id: int, watch: Watch) -> str:
                 outcome = plan_or_outcome.refused(error)
                 row = uow.session.get(Delivery, delivery_id)
                 assert row is not None
-        from bot.github.effects import follow_in  # effects builds on this module
-
         follow_in(uow)  # what the record did leaves before the replies about it
         _finish(uow, row, key, now, outcome)
         uow.commit()
@@ -182,12 +181,6 @@ def _finish(uow: UnitOfWork, row: Delivery, key: str, now: datetime, outcome: Ou
     row.processed_at = now
     row.result = outcome.result[:RESULT_MAX]
     uow.session.add(row)
-
-
-def labels_of(uow: UnitOfWork) -> Labels:
-    """The label names from foundation.yaml (GitHub's defaults when it names none)."""
-    settings = common.foundation(uow)
-    return Labels(**(settings.labels if settings is not None else {}))
 
 
 def _plan(uow: UnitOfWork, event: str, payload: dict[str, Any], watch: Watch) -> Plan | Outcome:

@@ -24,7 +24,8 @@ from github.Organization import Organization
 from sqlmodel import col, func, select
 
 from bot.github.commands import parse
-from bot.github.processor import SOURCE, Watch, ignored_because, labels_of
+from bot.github.outbox import labels_of
+from bot.github.processor import SOURCE, Watch, ignored_because
 from governance import inbox
 from governance.clock import as_utc, iso
 from governance.model import Checkpoint, Rfc, RfcStatus, Vote
