@@ -38,12 +38,15 @@ def commitment(subject_id: int, choice: str, nonce: str) -> str:
 
 
 RECEIPT_FORM = re.compile(r"^[0-9a-f]{16,64}$")
-"""Receipts are lowercase hex: 20 digits today, 64 in records made before commitments."""
+"""Receipts are lowercase hex: 20 digits today, 64 in records made before commitments (those
+are never on a tally sheet: see ``governance.sheets``)."""
 
 COUNTED = "counted"
 NON_BINDING = "non-binding"
 SUPERSEDED = "superseded"
 UNKNOWN = "unknown"
+UNLISTED = "unlisted"
+"""A receipt given before commitments: counted, never listed (see ``governance.sheets``)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class TallySheet(Generic[C]):
     counted: list[SheetLine[C]]
     non_binding: list[SheetLine[C]]
     superseded: list[str]
+    unlisted: int = 0
+    """Ballots counted but not listed: cast before commitments, their receipts are named."""
 
     def standing(self, receipt: str) -> tuple[str, C | None]:
         """What ``receipt`` counted as: counted, non-binding, superseded or unknown."""
@@ -77,7 +82,9 @@ class TallySheet(Generic[C]):
         return (SUPERSEDED, None) if receipt in self.superseded else (UNKNOWN, None)
 
 
-def tally_sheet(current: Iterable[tuple[str, C, bool]], history: Iterable[str]) -> TallySheet[C]:
+def tally_sheet(
+    current: Iterable[tuple[str, C, bool]], history: Iterable[str], unlisted: int = 0
+) -> TallySheet[C]:
     """The sheet from current ballots ``(receipt, choice, binding)`` and all receipts given."""
     rows = list(current)
     live = {receipt for receipt, _, _ in rows}
@@ -85,4 +92,5 @@ def tally_sheet(current: Iterable[tuple[str, C, bool]], history: Iterable[str]) 
         counted=sorted((SheetLine(r, c) for r, c, b in rows if b), key=lambda x: x.receipt),
         non_binding=sorted((SheetLine(r, c) for r, c, b in rows if not b), key=lambda x: x.receipt),
         superseded=sorted(set(history) - live),
+        unlisted=unlisted,
     )

@@ -3,6 +3,10 @@
 The renderer and the ``receipt`` services both read sheets through here, so the page a voter
 reads and the answer they get to ``vote receipt`` can never disagree. Callers ask only for
 closed secret votes and elections: a sheet pairs receipts with choices.
+
+A ballot cast before govbot kept commitments (schema 0005) has a receipt that its ledger entry
+published next to the voter's name, so it is never listed: listing it would tell how that person
+voted. It is counted in the totals, and the sheet says how many such ballots it leaves out.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from governance import secrecy
@@ -27,20 +32,28 @@ def vote_sheets(session: Session, vote_ids: Sequence[int]) -> dict[int, secrecy.
     """Each vote's sheet from its current ballots and the receipts of every cast before them."""
     current: dict[int, list[tuple[str, str, bool]]] = {v: [] for v in vote_ids}
     history: dict[int, list[str]] = {v: [] for v in vote_ids}
+    unlisted: dict[int, int] = dict.fromkeys(vote_ids, 0)
     for chunk in _chunks(vote_ids):
-        for vote_id, receipt, choice, binding in session.exec(
-            select(Ballot.vote_id, Ballot.receipt, Ballot.choice, Ballot.binding).where(
-                col(Ballot.vote_id).in_(chunk), col(Ballot.receipt).is_not(None)
-            )
+        for vote_id, receipt, choice, binding, nonce in session.execute(
+            sa.select(
+                col(Ballot.vote_id),
+                col(Ballot.receipt),
+                col(Ballot.choice),
+                col(Ballot.binding),
+                col(Ballot.nonce),
+            ).where(col(Ballot.vote_id).in_(chunk), col(Ballot.receipt).is_not(None))
         ):
+            if nonce is None:  # cast before commitments: its receipt is in the ledger by name
+                unlisted[vote_id] += 1
+                continue
             current[vote_id].append((str(receipt), choice, bool(binding)))
         for vote_id, receipt in session.exec(
             select(BallotChange.vote_id, BallotChange.receipt).where(
-                col(BallotChange.vote_id).in_(chunk), col(BallotChange.receipt).is_not(None)
+                col(BallotChange.vote_id).in_(chunk), col(BallotChange.nonce).is_not(None)
             )
         ):
             history[vote_id].append(str(receipt))
-    return {v: secrecy.tally_sheet(current[v], history[v]) for v in vote_ids}
+    return {v: secrecy.tally_sheet(current[v], history[v], unlisted[v]) for v in vote_ids}
 
 
 def ranking_sheets(

@@ -863,7 +863,8 @@ class ReceiptStanding:
 
     ``standing`` is ``counted``, ``non-binding``, ``superseded``, ``recorded`` (the vote is
     still open: the choice waits for the close), ``sealed`` (the vote was cancelled: its
-    choices are never published) or ``unknown``.
+    choices are never published), ``unlisted`` (given before commitments: counted, never
+    published) or ``unknown``.
     """
 
     rfc: str
@@ -935,6 +936,8 @@ def check_receipt(uow: UnitOfWork, command: CheckReceipt) -> ReceiptStanding:
             "choices of a cancelled secret vote are never published.",
         )
     kind, choice = vote_sheets(uow.session, [vote.id])[vote.id].standing(receipt)
+    if kind == secrecy.UNKNOWN:
+        kind = secrecy.UNLISTED
     closed = iso(vote.closed_at)
     messages = {
         secrecy.COUNTED: f"The receipt {receipt} counted as {choice} in the vote on {label}, "
@@ -943,6 +946,10 @@ def check_receipt(uow: UnitOfWork, command: CheckReceipt) -> ReceiptStanding:
         f"{label}, closed at {closed}: shown apart on the tally sheet, not counted.",
         secrecy.SUPERSEDED: f"The receipt {receipt} was superseded by a later ballot of the same "
         f"voter in the vote on {label}; that later ballot's receipt is the one counted.",
+        # found among the ballots but not on the sheet: cast before commitments (see sheets)
+        secrecy.UNLISTED: f"The receipt {receipt} was given in the vote on {label} before govbot "
+        "kept receipts apart from names; the ledger shows it next to its voter's name, so its "
+        "choice is never published. An elector's ballot is counted in the result.",
     }
     return ReceiptStanding(label, receipt, vote.state, kind, choice, messages[kind])
 

@@ -296,3 +296,29 @@ def test_a_secret_election_shows_no_running_count_and_publishes_its_sheet_at_the
     assert hal.standing == "non-binding"
     old = act.read(elections.check_receipt, elections.CheckElectionReceipt("E-0001", superseded))
     assert old.standing == "unknown"
+
+
+def test_ballots_cast_before_commitments_are_counted_but_never_listed(
+    records: tuple[Record, Record],
+) -> None:
+    """Before schema 0005 a secret ballot's ledger entry held its receipt next to the voter's name.
+
+    Such a receipt on the tally sheet would tell how that person voted, so the sheet leaves those
+    ballots out and says how many it left out; the result still counts them.
+    """
+    import sqlite3
+
+    a, _ = records
+    a("tick", "--now", at(8))
+    with sqlite3.connect(a.db) as connection:  # the record as an older govbot left it
+        connection.execute("UPDATE ballots SET nonce = NULL")
+        connection.execute("UPDATE ballot_history SET nonce = NULL, receipt = NULL")
+    page = a.pages(at(8))["rfcs/0001-disclose.md"]
+    assert "| Result | 3 yes, 0 no, 0 abstain; 1 non-binding |" in page
+    sheet = page[page.index("#### Tally sheet") :]
+    assert not RANDOM.search(sheet)  # no receipt at all, current or superseded
+    assert "4 ballot(s) cast before govbot kept receipts apart from names are not listed" in sheet
+    assert "No binding ballot was cast." not in sheet
+    answer = a.json("vote", "receipt", "RFC-0001", a.receipts["bo"][0], "--now", at(8))
+    assert answer["standing"] == "unlisted" and answer["choice"] is None
+    assert "its choice is never published" in answer["message"]
